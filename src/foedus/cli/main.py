@@ -1,0 +1,25 @@
+"""The `foedus` command: a thin shell over the public ``foedus`` API.
+
+Each command group lives in its own module with a ``register(app)`` function.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from foedus.cli import language_commands
+
+app = typer.Typer(
+    name="foedus",
+    help="Treaties and contracts as executable code: write, run, analyse, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (language_commands,):
+    module.register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
