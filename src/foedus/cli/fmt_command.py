@@ -1,0 +1,111 @@
+"""`foedus fmt`: rewrite Foedus sources in canonical layout, or check that they are.
+
+Thin shell over ``foedus.language.printer.format_source``; files are read as bytes and
+decoded with ``parser.decode_source`` so that binary or non-UTF-8 files become
+diagnostics, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foedus.diagnostics import Diagnostic, Span, error, render_text
+from foedus.language.parser import decode_source
+from foedus.language.printer import format_source
+
+# Diagnostics for one file, with the source texts needed to quote them.
+Problem = tuple[list[Diagnostic], dict[str, str]]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fmt`` command to the application."""
+    app.command("fmt")(fmt)
+
+
+def fmt(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files, or directories searched for *.foedus files.")
+    ],
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+) -> None:
+    """Rewrite treaties in canonical layout (comments are kept)."""
+    files, problems = collect_files(paths)
+    counts = {"changed": 0, "unchanged": 0, "error": 0}
+    for path in files:
+        status = _format_file(path, check, problems)
+        counts[status] += 1
+        if status == "changed":
+            typer.echo(f"would reformat {path}" if check else f"reformatted {path}")
+    for diagnostics, sources in problems:
+        typer.echo(render_text(diagnostics, sources), err=True, nl=False)
+    summary = f"{counts['changed']} file(s) {'would change' if check else 'changed'}, "
+    summary += f"{counts['unchanged']} unchanged, {len(problems)} with errors"
+    typer.echo(summary, err=True)
+    if problems or (check and counts["changed"]):
+        raise typer.Exit(1)
+
+
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand directories into their ``*.foedus`` files, sorted; report missing paths."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.foedus") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(([_io_error(path, "no such file or directory")], {}))
+    return files, problems
+
+
+def _format_file(path: Path, check: bool, problems: list[Problem]) -> str:
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(([_io_error(path, exc.strerror or str(exc))], {}))
+        return "error"
+    text, diagnostics = decode_source(data, name)
+    if text is None:
+        problems.append((diagnostics, {}))
+        return "error"
+    printed, diagnostics = format_source(text, name)
+    if printed is None:
+        problems.append((diagnostics, {name: text}))
+        return "error"
+    if printed == text:
+        return "unchanged"
+    if not check:
+        try:
+            _replace(path, printed)
+        except OSError as exc:
+            problems.append(([_io_error(path, f"cannot write: {exc.strerror or exc}")], {}))
+            return "error"
+    return "changed"
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write next to the file and rename over it, so a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _io_error(path: Path, reason: str) -> Diagnostic:
+    return error("unreadable-file", f"cannot read `{path}`: {reason}", Span.point(str(path), 1, 1))
