@@ -47,6 +47,8 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
 NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+# Common non-ISO codes people write for a party, mapped to the ISO 3166 code.
+PARTY_ALIASES = {"UK": "GB", "EL": "GR", "USA": "US", "RUS": "RU", "UKR": "UA"}
 TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
 
 __all__ = [
@@ -233,6 +235,7 @@ class EventChecker:
                         "event-duplicate-id",
                         f"event id `{event_id}` is used twice",
                         where.span("id", event_id),
+                        context=context,
                         notes=(f"first used at {where.file}:{first}",),
                         suggestion="every event needs its own id",
                     )
@@ -439,7 +442,8 @@ class EventChecker:
             )
             return None
         if kind is FieldKind.PARTY and raw not in self.party_set:
-            guess = did_you_mean(raw, self.parties)
+            alias = PARTY_ALIASES.get(raw.upper())
+            guess = alias if alias in self.party_set else did_you_mean(raw, self.parties)
             diags.append(
                 error(
                     "event-unknown-party",
