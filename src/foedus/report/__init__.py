@@ -1,0 +1,23 @@
+"""Renderings of a run for people and programs: stable JSON, text summaries, an HTML report.
+
+Stage: after ``engine`` (a :class:`~foedus.engine.model.RunResult` goes in); the
+interfaces (CLI, API, web) call these and print or serve what comes out.
+"""
+
+from foedus.report.data import (
+    explanation_to_json,
+    obligation_to_json,
+    result_to_json,
+    sorted_obligations,
+    time_left,
+)
+from foedus.report.html import render_html
+
+__all__ = [
+    "explanation_to_json",
+    "obligation_to_json",
+    "render_html",
+    "result_to_json",
+    "sorted_obligations",
+    "time_left",
+]
