@@ -1,0 +1,493 @@
+"""`foedus run`, `foedus explain` and `foedus report`: a treaty applied to an event log.
+
+Thin shell: the treaty is checked by ``foedus.language.check``, events are read by
+``foedus.engine.events_io``, the ``Monitor`` computes the state, and ``foedus.report``
+renders it. Every problem with the inputs is rendered as diagnostics (exit 1), never
+as a traceback.
+
+The evaluation time ("as of") defaults to the time of the latest event: deadlines that
+pass after the last event are not yet counted as violated. Give ``--as-of`` to look later
+(or earlier) than that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from foedus.diagnostics import (
+    Diagnostic,
+    EventError,
+    Span,
+    did_you_mean,
+    error,
+    has_errors,
+    render_text,
+)
+from foedus.engine.events_io import event_format, load_events
+from foedus.engine.model import Event, ObligationInstance, RunResult
+from foedus.report import render_html, result_to_json, sorted_obligations, time_left
+from foedus.report.data import (
+    obligation_to_json,
+    sorted_decisions,
+    status_counts,
+    tally_counts,
+)
+from foedus.report.html import describe_event
+
+if TYPE_CHECKING:
+    from foedus.language.model import Treaty
+
+PROGRESS_THRESHOLD = 50_000  # events; below this a run is quick enough to need no bar
+CHUNK = 10_000
+MAX_SHOWN = 20  # diagnostics printed before a summary line
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``explain`` and ``report`` to the application."""
+    app.command("run")(run)
+    app.command("explain")(explain)
+    app.command("report")(report)
+
+
+TreatyArg = Annotated[Path, typer.Argument(help="The treaty (.foedus file).")]
+EventsArg = Annotated[Path, typer.Argument(help="The event log: .jsonl, .csv, .parquet or .arrow.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Evaluate as of this ISO 8601 time with a UTC offset. "
+        "Default: the time of the latest event.",
+    ),
+]
+SkipOpt = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Skip invalid events with a warning instead of failing."),
+]
+
+
+# ---------------------------------------------------------------- commands
+
+
+def run(
+    treaty_path: TreatyArg,
+    events_path: EventsArg,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table (default), json or jsonl.")
+    ] = OutputFormat.TABLE,
+    skip_invalid: SkipOpt = False,
+) -> None:
+    """Apply a treaty to an event log: who owes what to whom, by when, and in what state."""
+    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
+    result = session.result
+    if fmt is OutputFormat.JSON:
+        typer.echo(_dumps(result_to_json(result), indent=2))
+    elif fmt is OutputFormat.JSONL:
+        for line in _jsonl_lines(result):
+            typer.echo(line)
+    else:
+        _print_tables(result, Console(soft_wrap=False))
+
+
+def explain(
+    treaty_path: TreatyArg,
+    events_path: EventsArg,
+    item: Annotated[str, typer.Argument(help="An obligation or decision id, or a clause id.")],
+    as_of: AsOfOpt = None,
+    skip_invalid: SkipOpt = False,
+) -> None:
+    """Explain one verdict: its clause, the quoted words, and the events that caused it."""
+    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
+    typer.echo(session.explain(item), nl=False)
+
+
+def report(
+    treaty_path: TreatyArg,
+    events_path: EventsArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    as_of: AsOfOpt = None,
+    skip_invalid: SkipOpt = False,
+) -> None:
+    """Write one self-contained HTML page: timeline, decisions and every explanation."""
+    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
+    page = render_html(
+        session.result,
+        title=session.treaty.title,
+        events={e.id: e for e in session.events},
+    )
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        _fail([error("unwritable-file", f"cannot write `{output}`: {exc.strerror or exc}")], {})
+    typer.echo(f"wrote {output}", err=True)
+
+
+# ---------------------------------------------------------------- one run
+
+
+@dataclass
+class _Session:
+    treaty: Treaty
+    events: list[Event]
+    monitor: Any
+    as_of: datetime
+    result: RunResult
+
+    @classmethod
+    def open(
+        cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool
+    ) -> _Session:
+        treaty = _load_treaty(treaty_path)
+        as_of_given = _parse_as_of(as_of_text) if as_of_text is not None else None
+        events = _load_events(events_path, treaty, skip_invalid)
+        if as_of_given is not None:
+            as_of = as_of_given
+        elif events:
+            as_of = max(e.at for e in events)
+        else:
+            _fail(
+                [
+                    error(
+                        "no-as-of",
+                        "the event log is empty, so there is no latest event to evaluate at",
+                        suggestion="give a time with --as-of, such as 2022-04-01T00:00:00Z",
+                    )
+                ],
+                {},
+            )
+        monitor = _feed(treaty, events)
+        try:
+            result = monitor.status(as_of)
+        except EventError as exc:
+            _fail(list(exc.diagnostics), {})
+        return cls(treaty, events, monitor, as_of, result)
+
+    def explain(self, item: str) -> str:
+        by_id = {e.id: e for e in self.events}
+        obligations = {o.id: o for o in self.result.obligations}
+        decisions = {d.id: d for d in self.result.decisions}
+        if item in obligations:
+            return _explain_obligation(obligations[item], self.result.as_of, by_id)
+        if item in decisions:
+            d = decisions[item]
+            c = tally_counts(d)
+            lines = [
+                f"decision {d.id}: {d.status}",
+                *_explanation_lines(d.explanation),
+                f"opened: {d.opened_at.isoformat()} by event {d.trigger_event}",
+                f"closes: {d.closes_at.isoformat()}",
+                f"votes: {c['yes']} yes, {c['no']} no, {c['abstain']} abstain, "
+                f"{c['silent']} silent",
+            ]
+            lines += [f"  {voter}: {choice}" for voter, choice in sorted(d.tally.items())]
+            return "\n".join(lines) + "\n"
+        clause = self.treaty.clause(item)
+        if clause is not None:
+            return self._explain_clause(item)
+        explanation = self.monitor.explain(item, self.as_of)
+        if explanation is not None:
+            return "\n".join([f"{item}:", *_explanation_lines(explanation)]) + "\n"
+        candidates = [*obligations, *decisions, *(c.id for c in self.treaty.clauses)]
+        guess = did_you_mean(item, candidates)
+        some = ", ".join(sorted(candidates)[:8]) or "(none)"
+        _fail(
+            [
+                error(
+                    "unknown-item",
+                    f"`{item}` is neither an obligation, a decision nor a clause of this run",
+                    notes=(f"known items include: {some}",),
+                    suggestion=f"did you mean `{guess}`?"
+                    if guess
+                    else "list the items with `foedus run`",
+                )
+            ],
+            {},
+        )
+
+    def _explain_clause(self, clause_id: str) -> str:
+        clause = self.treaty.clause(clause_id)
+        assert clause is not None
+        arisen = [o for o in sorted_obligations(self.result) if o.clause == clause_id]
+        decided = [d for d in sorted_decisions(self.result) if d.clause == clause_id]
+        title = f' "{clause.title}"' if clause.title else ""
+        lines = [f"clause {clause.id}{title} ({clause.kind})"]
+        lines += [f'  quote: "{q}"' for q in clause.quotes]
+        if arisen or decided:
+            lines.append(f"as of {self.as_of.isoformat()}:")
+            lines += [f"  {o.id}: {o.status} - {o.explanation.reason}" for o in arisen]
+            lines += [f"  {d.id}: {d.status} - {d.explanation.reason}" for d in decided]
+            return "\n".join(lines) + "\n"
+        reasons = [n for n in self.result.not_arisen if n.clause == clause_id]
+        lines.append(f"nothing arose from this clause as of {self.as_of.isoformat()}:")
+        if reasons:
+            for n in sorted(reasons, key=lambda n: n.event):
+                lines.append(f"  event {n.event}: {n.reason}")
+        else:
+            explanation = self.monitor.explain(clause_id, self.as_of)
+            if explanation is not None:
+                lines.append(f"  {explanation.reason}")
+            else:
+                lines.append("  no event matched its trigger")
+        return "\n".join(lines) + "\n"
+
+
+def _explain_obligation(o: ObligationInstance, as_of: datetime, events: dict[str, Event]) -> str:
+    lines = [f"{o.kind} {o.id}: {o.status}", *_explanation_lines(o.explanation)]
+    who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
+    lines.append(f"duty: {who}")
+    if o.trigger_event is not None:
+        lines.append(f"trigger: {_event_line(o.trigger_event, events)}")
+    if o.due_at is not None:
+        due = f"due: {o.due_at.isoformat()}"
+        if str(o.status) in ("pending", "violated"):
+            due += f" ({time_left(o.due_at, as_of)} as of {as_of.isoformat()})"
+        lines.append(due)
+    status = str(o.status)
+    if o.settled_by is not None:
+        verb = "fulfilled by" if status == "fulfilled" else f"{status} by"
+        lines.append(f"{verb}: {_event_line(o.settled_by, events)}")
+    elif status == "violated" and o.due_at is not None:
+        lines.append(f"violated: the deadline {o.due_at.isoformat()} passed with no matching event")
+    return "\n".join(lines) + "\n"
+
+
+def _explanation_lines(e: Any) -> list[str]:
+    title = f' "{e.title}"' if e.title else ""
+    lines = [f"clause: {e.clause}{title}"]
+    lines += [f'  quote: "{q}"' for q in e.quotes]
+    lines.append(f"why: {e.reason}")
+    if e.events:
+        lines.append(f"events: {', '.join(e.events)}")
+    return lines
+
+
+def _event_line(event_id: str, events: dict[str, Event]) -> str:
+    ev = events.get(event_id)
+    if ev is None:
+        return event_id
+    where = f" [{ev.source}]" if ev.source else ""
+    return f"{event_id} {describe_event(ev)}{where}"
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _fail(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> NoReturn:
+    shown = list(diagnostics)[:MAX_SHOWN]
+    typer.echo(render_text(shown, sources), err=True, nl=False)
+    if len(diagnostics) > MAX_SHOWN:
+        typer.echo(f"... and {len(diagnostics) - MAX_SHOWN} more", err=True)
+    errors = sum(1 for d in diagnostics if d.is_error)
+    if errors:
+        typer.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+    raise typer.Exit(1)
+
+
+def _load_treaty(path: Path) -> Treaty:
+    from foedus.language.check import check_source
+    from foedus.language.parser import decode_source
+
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+        _fail([error("unreadable-file", f"cannot read `{path}`: {reason}")], {})
+    text, diagnostics = decode_source(data, name)
+    if text is None:
+        _fail(diagnostics, {})
+    treaty, diagnostics = check_source(text, name)
+    sources = {name: text}
+    if treaty is None or has_errors(diagnostics):
+        _fail(diagnostics, _with_imports(sources, diagnostics))
+    return treaty
+
+
+def _with_imports(sources: dict[str, str], diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
+    """Add the text of imported files that diagnostics point into, for quoting."""
+    for d in diagnostics:
+        if d.span is not None and d.span.file not in sources:
+            try:
+                sources[d.span.file] = Path(d.span.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    return sources
+
+
+def _parse_as_of(text: str) -> datetime:
+    where = Span.point("--as-of", 1, 1, len(text))
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        _fail(
+            [
+                error(
+                    "bad-as-of",
+                    f"cannot read time `{text}`",
+                    where,
+                    suggestion="write an ISO 8601 time with a UTC offset, "
+                    "such as 2022-04-01T00:00:00+03:00",
+                )
+            ],
+            {"--as-of": text},
+        )
+    if at.tzinfo is None or at.utcoffset() is None:
+        _fail(
+            [
+                error(
+                    "naive-as-of",
+                    f"time `{text}` has no time zone",
+                    where,
+                    suggestion="add a UTC offset such as +03:00 or Z",
+                )
+            ],
+            {"--as-of": text},
+        )
+    return at
+
+
+def _load_events(path: Path, treaty: Treaty, skip_invalid: bool) -> list[Event]:
+    try:
+        events, diagnostics = load_events(path, treaty, skip_invalid=skip_invalid)
+    except EventError as exc:
+        _fail(exc.diagnostics, _event_sources(path, exc.diagnostics))
+    if diagnostics:
+        shown = diagnostics[:MAX_SHOWN]
+        typer.echo(render_text(shown, _event_sources(path, shown)), err=True, nl=False)
+        first = next((d.span for d in diagnostics if d.span is not None), None)
+        where = f" (first at {first.file}:{first.line})" if first else ""
+        typer.echo(
+            f"warning: skipped {_count_records(diagnostics)} invalid event record(s){where}; "
+            f"{len(events)} valid event(s) applied",
+            err=True,
+        )
+    return events
+
+
+def _count_records(diagnostics: Sequence[Diagnostic]) -> int:
+    return len({(d.span.file, d.span.line) if d.span else id(d) for d in diagnostics})
+
+
+def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
+    if event_format(path) not in ("jsonl", "csv") or not any(d.span for d in diagnostics):
+        return {}
+    try:
+        return {str(path): path.read_text(encoding="utf-8-sig")}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def _feed(treaty: Treaty, events: list[Event]) -> Any:
+    from foedus.engine.monitor import Monitor
+
+    monitor = Monitor(treaty)
+    stderr = Console(stderr=True)
+    try:
+        if len(events) < PROGRESS_THRESHOLD or not stderr.is_terminal:
+            monitor.feed_many(events)
+            return monitor
+        from rich.progress import Progress
+
+        with Progress(console=stderr, transient=True) as progress:
+            task = progress.add_task("applying events", total=len(events))
+            for chunk in _chunks(events, CHUNK):
+                monitor.feed_many(chunk)
+                progress.advance(task, len(chunk))
+    except EventError as exc:
+        _fail(list(exc.diagnostics), {})
+    return monitor
+
+
+def _chunks(items: list[Event], size: int) -> Iterator[list[Event]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _dumps(data: Any, indent: int | None = None) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+def _jsonl_lines(result: RunResult) -> Iterator[str]:
+    data = result_to_json(result)
+    for o in sorted_obligations(result):
+        yield _dumps({"record": "obligation", **obligation_to_json(o, result.as_of)})
+    for d in data["decisions"]:
+        yield _dumps({"record": "decision", **d})
+    summary = {k: v for k, v in data.items() if k not in ("obligations", "decisions")}
+    summary["counts"] = status_counts(result)
+    yield _dumps({"record": "summary", **summary})
+
+
+STATE_STYLE = {
+    "fulfilled": "green",
+    "respected": "green",
+    "violated": "bold red",
+    "pending": "yellow",
+    "discharged": "dim",
+    "void": "dim",
+    "adopted": "green",
+    "rejected": "red",
+    "open": "yellow",
+    "lapsed": "dim",
+}
+
+
+def _print_tables(result: RunResult, console: Console) -> None:
+    obligations = sorted_obligations(result)
+    table = Table(title=f"Obligations as of {result.as_of.isoformat()}", title_justify="left")
+    for column in ("obligor", "action", "beneficiary", "due", "state", "time"):
+        table.add_column(column, overflow="fold")
+    for o in obligations:
+        state = str(o.status)
+        when = time_left(o.due_at, result.as_of) if state in ("pending", "violated") else ""
+        table.add_row(
+            o.obligor,
+            o.action,
+            o.beneficiary or "",
+            o.due_at.isoformat() if o.due_at else "",
+            f"[{STATE_STYLE.get(state, '')}]{state}[/]",
+            when,
+        )
+    if obligations:
+        console.print(table)
+    else:
+        console.print("No obligation has arisen.")
+    decisions = sorted_decisions(result)
+    if decisions:
+        dt = Table(title="Decisions", title_justify="left")
+        for column in ("decision", "closes", "state", "yes", "no", "abstain", "silent"):
+            dt.add_column(column, overflow="fold")
+        for d in decisions:
+            c = tally_counts(d)
+            state = str(d.status)
+            dt.add_row(
+                d.id,
+                d.closes_at.isoformat(),
+                f"[{STATE_STYLE.get(state, '')}]{state}[/]",
+                *(str(c[k]) for k in ("yes", "no", "abstain", "silent")),
+            )
+        console.print(dt)
+    counts = ", ".join(f"{n} {k}" for k, n in status_counts(result).items()) or "none"
+    status = str(result.treaty_status).replace("_", " ")
+    console.print(f"Treaty {result.treaty}: {status}. Obligations: {counts}.", highlight=False)
