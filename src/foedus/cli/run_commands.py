@@ -38,6 +38,7 @@ from foedus.engine.model import Event, ObligationInstance, RunResult
 from foedus.report import render_html, result_to_json, sorted_obligations, time_left
 from foedus.report.data import (
     obligation_to_json,
+    short_time,
     sorted_decisions,
     status_counts,
     tally_counts,
@@ -465,7 +466,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
             o.obligor,
             o.action,
             o.beneficiary or "",
-            o.due_at.isoformat() if o.due_at else "",
+            short_time(o.due_at) if o.due_at else "",
             f"[{STATE_STYLE.get(state, '')}]{state}[/]",
             when,
         )
@@ -483,7 +484,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
             state = str(d.status)
             dt.add_row(
                 d.id,
-                d.closes_at.isoformat(),
+                short_time(d.closes_at),
                 f"[{STATE_STYLE.get(state, '')}]{state}[/]",
                 *(str(c[k]) for k in ("yes", "no", "abstain", "silent")),
             )

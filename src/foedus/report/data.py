@@ -70,6 +70,17 @@ def _span(delta: timedelta) -> str:
     return text or "0m"
 
 
+def short_time(at: datetime) -> str:
+    """A compact time for tables, keeping the offset it was given in.
+
+    >>> from datetime import UTC
+    >>> short_time(datetime(2022, 4, 4, 7, 0, 30, tzinfo=UTC))
+    '2022-04-04 07:00 +00:00'
+    """
+    offset = at.isoformat()[-6:] if at.utcoffset() is not None else ""
+    return f"{at.strftime('%Y-%m-%d %H:%M')} {offset}".rstrip()
+
+
 def explanation_to_json(e: Explanation) -> dict[str, Any]:
     return {
         "clause": e.clause,

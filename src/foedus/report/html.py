@@ -8,7 +8,7 @@ from the treaty or the events goes through :func:`html.escape`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from foedus.engine.model import DecisionInstance, Event, ObligationInstance, RunResult
@@ -132,7 +132,8 @@ def _legend() -> str:
         f'<span><i style="background:{COLOURS[k]}"></i>{escape(label)}</span>' for k, label in items
     )
     return (
-        f'<p class="legend">{spans}<span>● fulfilling event</span><span>✕ violating event</span>'
+        f'<p class="legend">{spans}<span>● fulfilling event</span>'
+        "<span>✕ violating event or passed deadline</span><span>times in UTC</span>"
         '<span style="color:#1565c0">┆ as of</span></p>'
     )
 
@@ -171,7 +172,7 @@ def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
         )
         out.append(
             f'<text x="{px:.1f}" y="{TOP - 10}" text-anchor="middle" fill="#666">'
-            f"{escape(at.strftime('%Y-%m-%d %H:%M'))}</text>"
+            f"{escape(at.astimezone(UTC).strftime('%Y-%m-%d %H:%M'))}</text>"
         )
     if not shown:
         out.append(f'<text x="{LEFT}" y="{TOP + 14}" fill="#777">no obligations arose</text>')
@@ -194,9 +195,11 @@ def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
             f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 2):.1f}" height="{ROW - 10}" '
             f'rx="3" fill="{colour}" fill-opacity="0.75"><title>{escape(tip)}</title></rect>'
         )
-        if o.settled_at is not None and o.settled_by is not None:
-            mx, my = x(o.settled_at), y + ROW / 2
-            what = f"{o.settled_by} ({state}) at {o.settled_at.isoformat()}"
+        marker_at = o.settled_at or (o.due_at if state == "violated" else None)
+        if marker_at is not None and state in ("violated", "fulfilled"):
+            mx, my = x(marker_at), y + ROW / 2
+            cause = o.settled_by or "deadline passed"
+            what = f"{cause} ({state}) at {marker_at.isoformat()}"
             if state == "violated":
                 out.append(
                     f'<path d="M{mx - 5:.1f},{my - 5:.1f}l10,10m0,-10l-10,10" stroke="#7f0000" '

@@ -1,0 +1,301 @@
+"""Engine throughput and memory on generated event logs, against a baseline and a peer.
+
+Run by hand (``make bench`` or ``.venv/bin/python bench/engine.py [--max-n 10000000]``);
+this is not a test. Workloads:
+
+(a) the single bounded-response clause "consult within 72 hours of each attack";
+(b) a flagship-like treaty: 9 guarantors, each guarantor except the aggressor must
+    consult within 3 days of an attack on UA outside Crimea.
+
+Engine paths: ``Monitor.feed`` one event at a time; JSON Lines read, checked and applied
+end to end; Parquet read as columns, checked vectorised and applied. For (a) the same run
+times a hand-written deque checker (the baseline every ratio is against) and reelay's
+dense-time monitor (the peer, DESIGN.md §8). Each measurement runs in a forked child so
+that its peak memory (``ru_maxrss`` growth over the child's starting RSS) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from foedus.engine.events_io import load_columns, load_events, write_events
+from foedus.engine.model import Event
+
+START = datetime(2022, 3, 29, tzinfo=UTC)
+GUARANTORS = ("US", "GB", "FR", "CN", "RU", "DE", "TR", "IL", "PL")
+
+SINGLE = """\
+treaty bench_single "Bounded response"
+party UA "Ukraine", RU "Russia", G "Guarantor"
+event attack(aggressor: party actor, victim: party)
+event consult(by: party actor, with: party)
+event statement(by: party actor)
+clause respond "72 hours"
+  quote "each attack obliges consultation within 72 h"
+  when attack() as a
+  G must consult(with: UA) within 72 hours of a
+"""
+
+FLAGSHIP = f"""\
+treaty bench_flagship "Guarantors consult within 3 days"
+role guaranteed, guarantor
+party UA "Ukraine" role guaranteed
+party {", ".join(GUARANTORS)} role guarantor
+territory Ukraine, Crimea within Ukraine
+event armed_attack(aggressor: party actor, victim: party, place: territory)
+event consultations(by: party actor, with: party)
+event statement(by: party actor)
+clause consult "3 days"
+  quote "In case of an attack, consultations should take place within 3 days"
+  when armed_attack(victim: UA, place: not within Crimea) as attack
+  each guarantor except attack.aggressor must consultations(with: UA) within 3 days of attack
+"""
+
+# ---------------------------------------------------------------- workloads
+
+
+def gen_single(n: int, seed: int = 1) -> list[Event]:
+    """n events about an hour apart: 1% attacks, 1% consultations by G, the rest statements."""
+    rng = random.Random(seed)
+    out: list[Event] = []
+    minutes = 0
+    attack = {"aggressor": "RU", "victim": "UA"}
+    consult = {"by": "G", "with": "UA"}
+    for i in range(n):
+        minutes += rng.randint(1, 120)
+        at = START + timedelta(minutes=minutes)
+        draw = rng.random()
+        if draw < 0.01:
+            out.append(Event(f"e{i}", at, "attack", attack))
+        elif draw < 0.02:
+            out.append(Event(f"e{i}", at, "consult", consult))
+        else:
+            out.append(Event(f"e{i}", at, "statement", {"by": rng.choice(("UA", "RU", "G"))}))
+    return out
+
+
+def gen_flagship(n: int, seed: int = 2) -> list[Event]:
+    """n events: 1% attacks on UA (a fifth in Crimea), 10% consultations, the rest statements."""
+    rng = random.Random(seed)
+    out: list[Event] = []
+    minutes = 0
+    for i in range(n):
+        minutes += rng.randint(1, 240)
+        at = START + timedelta(minutes=minutes)
+        draw = rng.random()
+        if draw < 0.01:
+            fields = {
+                "aggressor": rng.choice(GUARANTORS),
+                "victim": "UA",
+                "place": "Crimea" if rng.random() < 0.2 else "Ukraine",
+            }
+            out.append(Event(f"e{i}", at, "armed_attack", fields))
+        elif draw < 0.11:
+            out.append(
+                Event(f"e{i}", at, "consultations", {"by": rng.choice(GUARANTORS), "with": "UA"})
+            )
+        else:
+            out.append(Event(f"e{i}", at, "statement", {"by": rng.choice(GUARANTORS)}))
+    return out
+
+
+# ---------------------------------------------------------------- engines
+
+
+def check(text: str) -> Any:
+    from foedus.language.check import check_source
+
+    treaty, diagnostics = check_source(text, "bench.foedus")
+    if treaty is None:
+        raise SystemExit("\n".join(d.message for d in diagnostics))
+    return treaty
+
+
+def violations(result: Any) -> int:
+    return sum(1 for o in result.obligations if str(o.status) == "violated")
+
+
+def run_stream(treaty: Any, events: list[Event], path: Path) -> int:
+    from foedus.engine.monitor import Monitor
+
+    monitor = Monitor(treaty)
+    for event in events:
+        monitor.feed(event)
+    return violations(monitor.status(events[-1].at))
+
+
+def run_jsonl(treaty: Any, events: list[Event], path: Path) -> int:
+    from foedus.engine.monitor import Monitor
+
+    loaded, _ = load_events(path.with_suffix(".jsonl"), treaty)
+    monitor = Monitor(treaty)
+    monitor.feed_many(loaded)
+    return violations(monitor.status(max(e.at for e in loaded)))
+
+
+def run_parquet(treaty: Any, events: list[Event], path: Path) -> int:
+    from foedus.engine.monitor import Monitor
+
+    stream, _ = load_columns(path.with_suffix(".parquet"), treaty)
+    monitor = Monitor(treaty)
+    monitor.feed_many(stream)
+    return violations(monitor.status(events[-1].at))
+
+
+def run_deque(treaty: Any, events: list[Event], path: Path) -> int:
+    """Baseline: pending attack times in a deque; a consultation answers all of them."""
+    deadline = timedelta(hours=72)
+    pending: deque[datetime] = deque()
+    violated = 0
+    for event in events:
+        at = event.at
+        while pending and pending[0] + deadline < at:
+            pending.popleft()
+            violated += 1
+        if event.type == "attack":
+            pending.append(at)
+        elif event.type == "consult":
+            pending.clear()
+    end = events[-1].at
+    return violated + sum(1 for a in pending if a + deadline < end)
+
+
+def run_reelay(treaty: Any, events: list[Event], path: Path) -> int:
+    """Peer: reelay's dense-time monitor, one update per event, time in hours."""
+    import reelay
+
+    monitor = reelay.dense_timed_monitor(
+        pattern="once[72:72]{attack} and historically[0:72](not {consult})"
+    )
+    t0 = events[0].at
+    rises = 0
+    for event in events:
+        hours = (event.at - t0).total_seconds() / 3600
+        sample = {
+            "time": hours,
+            "attack": event.type == "attack",
+            "consult": event.type == "consult",
+        }
+        for out in monitor.update(sample):
+            rises += bool(out["value"])
+    return rises
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def _rss_now() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _child(fn: Callable[..., int], args: tuple[Any, ...], conn: Any) -> None:
+    try:
+        base = _rss_now()
+        t = time.perf_counter()
+        found = fn(*args)
+        seconds = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        conn.send((seconds, max(peak - base, 0), found, None))
+    except Exception as exc:  # reported in the table, not raised: the bench goes on
+        conn.send((0.0, 0, 0, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def measure(fn: Callable[..., int], *args: Any) -> tuple[float, int, int, str | None]:
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, args, child))
+    proc.start()
+    child.close()
+    result = parent.recv() if parent.poll(3600) else (0.0, 0, 0, "timed out")
+    proc.join()
+    return result
+
+
+def sizes(max_n: int) -> Iterable[int]:
+    n = 10_000
+    while n <= max_n:
+        yield n
+        n *= 10
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-n", type=int, default=1_000_000, help="largest log (10^7 is slow)")
+    parser.add_argument("--min-n", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    console = Console()
+    table = Table(title="Foedus engine throughput (events/s; ratio = vs deque baseline)")
+    for col in ("workload", "N", "path", "events/s", "peak MB", "violations", "vs baseline"):
+        table.add_column(col, justify="right" if col not in ("workload", "path") else "left")
+    workloads = [
+        ("(a) single clause", SINGLE, gen_single, True),
+        ("(b) flagship, 9 guarantors", FLAGSHIP, gen_flagship, False),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, text, gen, peers in workloads:
+            treaty = check(text)
+            for n in sizes(args.max_n):
+                if n < args.min_n:
+                    continue
+                events = gen(n)
+                base = Path(tmp) / f"log{n}"
+                write_events(base.with_suffix(".jsonl"), events)
+                write_events(base.with_suffix(".parquet"), events)
+                paths: list[tuple[str, Callable[..., int]]] = []
+                if peers:
+                    paths += [("deque baseline", run_deque), ("reelay dense (peer)", run_reelay)]
+                paths += [
+                    ("Monitor.feed stream", run_stream),
+                    ("JSONL batch e2e", run_jsonl),
+                    ("Parquet columnar e2e", run_parquet),
+                ]
+                baseline: float | None = None
+                for name, fn in paths:
+                    console.print(f"[dim]{label} N={n:,} {name}...[/]", highlight=False)
+                    seconds, peak, found, problem = measure(fn, treaty, events, base)
+                    if problem:
+                        table.add_row(label, f"{n:,}", name, "-", "-", "-", problem[:60])
+                        continue
+                    rate = n / seconds if seconds else float("inf")
+                    if name == "deque baseline":
+                        baseline = rate
+                    ratio = f"{rate / baseline:.3g}x" if baseline else "-"
+                    table.add_row(
+                        label,
+                        f"{n:,}",
+                        name,
+                        f"{rate:,.0f}",
+                        f"{peak / 2**20:,.1f}",
+                        f"{found:,}",
+                        ratio,
+                    )
+                del events
+            table.add_section()
+    console.print(table)
+    console.print(
+        "events/s counts reading and checking the file for the JSONL and Parquet paths; "
+        "the deque baseline and reelay work on the in-memory events of (a) only.",
+        style="dim",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
