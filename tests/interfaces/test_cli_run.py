@@ -14,6 +14,10 @@ from typer.testing import CliRunner
 
 from foedus.cli import run_commands
 
+pytest.importorskip("foedus.engine.monitor", reason="the engine monitor is not available yet")
+if not hasattr(pytest.importorskip("foedus.language.check"), "check_source"):
+    pytest.skip("the checker is not available yet", allow_module_level=True)
+
 TREATY = """\
 treaty mini "Mini <guarantee> & co"
 role guaranteed, guarantor
