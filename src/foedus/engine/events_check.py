@@ -317,7 +317,6 @@ class EventChecker:
     ) -> dict[str, FieldValue]:
         values: dict[str, FieldValue] = {}
         declared = [f.name for f in etype.fields]
-        signature = ", ".join(f"{f.name}: {f.type.describe()}" for f in etype.fields)
         for name in given:
             if etype.field(name) is None:
                 guess = did_you_mean(name, [d for d in declared if d not in given])
@@ -327,7 +326,7 @@ class EventChecker:
                         f"event type `{etype.name}` has no field `{name}`",
                         where.span(name),
                         context=context,
-                        notes=(f"`{etype.name}` is declared as {etype.name}({signature})",),
+                        notes=(f"`{etype.name}` is declared as {etype.name}({_signature(etype)})",),
                         suggestion=f"did you mean `{guess}`?" if guess else "remove the field",
                     )
                 )
@@ -339,7 +338,7 @@ class EventChecker:
                         f"event of type `{etype.name}` lacks field `{decl.name}`",
                         where.span(),
                         context=context,
-                        notes=(f"`{etype.name}` is declared as {etype.name}({signature})",),
+                        notes=(f"`{etype.name}` is declared as {etype.name}({_signature(etype)})",),
                         suggestion=f"add `{decl.name}`: a {decl.type.describe()}",
                     )
                 )
@@ -369,7 +368,6 @@ class EventChecker:
         diags: list[Diagnostic],
         strings: bool,
     ) -> FieldValue | None:
-        span = where.span(name, raw)
         if kind is FieldKind.NUMBER:
             if isinstance(raw, bool) or not isinstance(raw, int | float | str):
                 number = None
@@ -382,7 +380,7 @@ class EventChecker:
                     error(
                         "event-wrong-type",
                         f"field `{name}` must be a number, found {_kind_of(raw)} `{_show(raw)}`",
-                        span,
+                        where.span(name, raw),
                         context=context,
                         suggestion="write a number such as 3 or 2.5, without quotes"
                         if not strings
@@ -397,7 +395,7 @@ class EventChecker:
                     "event-wrong-type",
                     f"field `{name}` must be {_expected(kind, options)}, "
                     f"found {_kind_of(raw)} `{_show(raw)}`",
-                    span,
+                    where.span(name, raw),
                     context=context,
                     suggestion="write it as a JSON string in quotes",
                 )
@@ -410,7 +408,7 @@ class EventChecker:
                 error(
                     "event-unknown-party",
                     f"unknown party `{raw}` in field `{name}`",
-                    span,
+                    where.span(name, raw),
                     context=context,
                     notes=(f"the treaty's parties are: {', '.join(sorted(self.parties))}",),
                     suggestion=f"did you mean `{guess}`?" if guess else None,
@@ -423,7 +421,7 @@ class EventChecker:
                 error(
                     "event-unknown-territory",
                     f"unknown territory `{raw}` in field `{name}`",
-                    span,
+                    where.span(name, raw),
                     context=context,
                     notes=(f"the treaty's territories are: {', '.join(sorted(self.territories))}",),
                     suggestion=f"did you mean `{guess}`?" if guess else None,
@@ -436,7 +434,7 @@ class EventChecker:
                 error(
                     "event-unknown-option",
                     f"`{raw}` is not an option of field `{name}`",
-                    span,
+                    where.span(name, raw),
                     context=context,
                     notes=(f"`{name}` is one of: {' | '.join(options)}",),
                     suggestion=f"did you mean `{guess}`?" if guess else None,
@@ -444,6 +442,10 @@ class EventChecker:
             )
             return None
         return raw
+
+
+def _signature(etype: EventType) -> str:
+    return ", ".join(f"{f.name}: {f.type.describe()}" for f in etype.fields)
 
 
 def _expected(kind: FieldKind, options: tuple[str, ...]) -> str:
