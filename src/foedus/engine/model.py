@@ -102,7 +102,7 @@ class DecisionInstance:
 
 @dataclass(frozen=True, slots=True)
 class NonArising:
-    """A trigger-shaped event that did not create an obligation, and why (carve-out, not in force)."""
+    """A trigger-shaped event that created nothing, and why (carve-out, not in force)."""
 
     clause: str
     event: str

@@ -1,0 +1,302 @@
+"""Patterns, constraints, guards and obligor sets compiled into plain closures.
+
+Stage: used by ``engine.runtime`` when a treaty is compiled (patterns without references)
+and when an obligation arises (patterns that refer to the trigger's bindings). The
+closures take an event's ``fields`` mapping and return a bool, so the hot path is one
+call per candidate event.
+
+Bindings map a name (``attack``) to ``(fields, at, event id)`` of the bound event.
+
+>>> from foedus.language import model as m
+>>> t = m.Treaty("t", "", (), (), (), (m.Territory("Ukraine", "", None),
+...     m.Territory("Crimea", "", "Ukraine")), (), (), ())
+>>> match = Matcher(t)
+>>> p = m.Pattern("attack", (m.Constraint("place", m.Op.NOT_WITHIN,
+...     m.Const(m.FieldKind.TERRITORY, "Crimea")),))
+>>> test = match.pattern(p, {})
+>>> test({"place": "Ukraine"}), test({"place": "Crimea"})
+(True, False)
+>>> match.mismatch(p, {"place": "Crimea"}, {}, "c3")
+'place Crimea is within Crimea, which clause c3 excludes'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from foedus.language.model import (
+    And,
+    Compare,
+    Const,
+    Constraint,
+    FieldKind,
+    Guard,
+    Not,
+    Obligors,
+    Op,
+    Or,
+    Pattern,
+    Quantifier,
+    Ref,
+    RoleSet,
+    Treaty,
+    Value,
+)
+
+Bound = tuple[Mapping[str, Any], datetime | None, str | None]
+Bindings = Mapping[str, Bound]
+Test = Callable[[Mapping[str, Any]], bool]
+
+MISSING: Any = object()
+NEGATIVE = (Op.NE, Op.NOT_WITHIN)
+OP_TEXT = {
+    Op.EQ: "",
+    Op.NE: "not ",
+    Op.WITHIN: "within ",
+    Op.NOT_WITHIN: "not within ",
+    Op.LT: "< ",
+    Op.LE: "<= ",
+    Op.GT: "> ",
+    Op.GE: ">= ",
+}
+
+__all__ = [
+    "MISSING",
+    "Bindings",
+    "Bound",
+    "Matcher",
+    "fmt_value",
+    "obligors_label",
+    "render_guard",
+    "render_pattern",
+    "render_value",
+]
+
+
+def _always(fields: Mapping[str, Any]) -> bool:
+    return True
+
+
+def fmt_value(value: Any) -> str:
+    """A field value as people write it: ``3`` rather than ``3.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is MISSING or value is None:
+        return "?"
+    return str(value)
+
+
+def render_value(value: Value, bindings: Bindings | None = None) -> str:
+    """``UA``, ``attack.aggressor`` (or its bound value when ``bindings`` has it), ``guarantor``."""
+    if isinstance(value, Const):
+        return fmt_value(value.value)
+    if isinstance(value, Ref):
+        if bindings and value.binding in bindings:
+            got = bindings[value.binding][0].get(value.field, MISSING)
+            if got is not MISSING:
+                return fmt_value(got)
+        return f"{value.binding}.{value.field}"
+    return value.name
+
+
+def render_pattern(pattern: Pattern, bindings: Bindings | None = None) -> str:
+    """``consultations(with: UA)``, with references resolved when ``bindings`` has them."""
+    args = ", ".join(
+        f"{c.field}: {OP_TEXT[c.op]}{render_value(c.value, bindings)}" for c in pattern.constraints
+    )
+    return f"{pattern.event}({args})"
+
+
+def render_guard(guard: Guard) -> str:
+    """The guard in source syntax."""
+    if isinstance(guard, Compare):
+        return f"{render_value(guard.left)} {guard.op.value} {render_value(guard.right)}"
+    if isinstance(guard, Not):
+        return f"not ({render_guard(guard.item)})"
+    joiner = " and " if isinstance(guard, And) else " or "
+    return "(" + joiner.join(render_guard(g) for g in guard.items) + ")"
+
+
+def obligors_label(obligors: Obligors) -> str:
+    """``guarantor`` for each, ``any of guarantor``, ``2 of guarantor``; a lone party by code."""
+    name = obligors.among.name
+    if obligors.quantifier is Quantifier.ANY:
+        return f"any of {name}"
+    if obligors.quantifier is Quantifier.AT_LEAST:
+        return f"{obligors.k} of {name}"
+    return name
+
+
+class Matcher:
+    """Compiles patterns of one treaty; knows its territories and field kinds."""
+
+    def __init__(self, treaty: Treaty) -> None:
+        self.treaty = treaty
+        children: dict[str, set[str]] = {t.name: {t.name} for t in treaty.territories}
+        for t in treaty.territories:
+            for ancestor in treaty.territory_ancestors(t.name):
+                children.setdefault(ancestor, {ancestor}).add(t.name)
+        self.inside: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in children.items()}
+        self.kinds: dict[tuple[str, str], FieldKind] = {
+            (e.name, f.name): f.type.kind for e in treaty.events for f in e.fields
+        }
+
+    # ------------------------------------------------------------ values
+
+    def resolve(self, value: Value, bindings: Bindings) -> Any:
+        """A constant, a bound field value, or a frozenset of role members (MISSING if unbound)."""
+        if isinstance(value, Const):
+            return value.value
+        if isinstance(value, Ref):
+            bound = bindings.get(value.binding)
+            if bound is None:
+                return MISSING
+            return bound[0].get(value.field, MISSING)
+        return frozenset(value.members)
+
+    def within(self, inner: Any, outer: Any) -> bool:
+        """Whether territory ``inner`` is ``outer`` or lies inside it."""
+        return inner in self.inside.get(outer, (outer,))
+
+    def _kind(self, event: str, c: Constraint) -> FieldKind | None:
+        kind = self.kinds.get((event, c.field))
+        if kind is None and isinstance(c.value, Const | Ref):
+            kind = c.value.kind
+        return kind
+
+    # ------------------------------------------------------------ constraints
+
+    def constraint(self, event: str, c: Constraint, bindings: Bindings) -> Test:
+        """A closure testing one constraint on an event's fields."""
+        name = c.field
+        target = self.resolve(c.value, bindings)
+        negative = c.op in NEGATIVE
+        if target is MISSING:
+            return (lambda f: True) if negative else (lambda f: False)
+        if isinstance(target, frozenset) or self._kind(event, c) is FieldKind.TERRITORY:
+            group = target if isinstance(target, frozenset) else self.inside.get(target, {target})
+            if negative:
+                return lambda f: f.get(name, MISSING) not in group
+            return lambda f: f.get(name, MISSING) in group
+        op = c.op
+        if op in (Op.EQ, Op.WITHIN):
+            return lambda f: f.get(name, MISSING) == target
+        if op in NEGATIVE:
+            return lambda f: f.get(name, MISSING) != target
+        compare: Callable[[Any, Any], bool] = {
+            Op.LT: lambda a, b: a < b,
+            Op.LE: lambda a, b: a <= b,
+            Op.GT: lambda a, b: a > b,
+            Op.GE: lambda a, b: a >= b,
+        }[op]
+
+        def ordered(f: Mapping[str, Any]) -> bool:
+            got = f.get(name)
+            try:
+                return got is not None and compare(got, target)
+            except TypeError:
+                return False
+
+        return ordered
+
+    def pattern(self, pattern: Pattern, bindings: Bindings) -> Test:
+        """A closure testing every constraint of ``pattern`` (the caller checks the type)."""
+        tests = [self.constraint(pattern.event, c, bindings) for c in pattern.constraints]
+        if not tests:
+            return _always
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) == 2:
+            a, b = tests
+            return lambda f: a(f) and b(f)
+        return lambda f: all(t(f) for t in tests)
+
+    def mismatch(
+        self, pattern: Pattern, fields: Mapping[str, Any], bindings: Bindings, clause: str
+    ) -> str | None:
+        """Why an event fails ``pattern`` through a carve-out (``not``), or None.
+
+        Returns None when a positive constraint fails: such an event is simply not the
+        clause's business, while a carve-out is worth reporting.
+        """
+        carve_out: str | None = None
+        for c in pattern.constraints:
+            if self.constraint(pattern.event, c, bindings)(fields):
+                continue
+            if c.op not in NEGATIVE:
+                return None
+            if carve_out is None:
+                got = fmt_value(fields.get(c.field, MISSING))
+                shown = render_value(c.value, bindings)
+                if isinstance(c.value, RoleSet):
+                    carve_out = f"{c.field} {got} is a {shown}, which clause {clause} excludes"
+                elif c.op is Op.NOT_WITHIN or self._kind(pattern.event, c) is FieldKind.TERRITORY:
+                    carve_out = f"{c.field} {got} is within {shown}, which clause {clause} excludes"
+                else:
+                    carve_out = f"{c.field} {got} is {shown}, which clause {clause} excludes"
+        return carve_out
+
+    # ------------------------------------------------------------ guards
+
+    def guard(self, guard: Guard, bindings: Bindings) -> bool:
+        """Evaluate a trigger guard against the bindings."""
+        if isinstance(guard, And):
+            return all(self.guard(g, bindings) for g in guard.items)
+        if isinstance(guard, Or):
+            return any(self.guard(g, bindings) for g in guard.items)
+        if isinstance(guard, Not):
+            return not self.guard(guard.item, bindings)
+        left = self.resolve(guard.left, bindings)
+        right = self.resolve(guard.right, bindings)
+        if left is MISSING or right is MISSING:
+            return False
+        op = guard.op
+        territorial = any(
+            isinstance(v, Const | Ref) and v.kind is FieldKind.TERRITORY
+            for v in (guard.left, guard.right)
+        )
+        if isinstance(right, frozenset):
+            inside = left in right
+        elif territorial or op in (Op.WITHIN, Op.NOT_WITHIN):
+            inside = self.within(left, right)
+        else:
+            inside = left == right
+        if op in (Op.EQ, Op.WITHIN):
+            return inside
+        if op in NEGATIVE:
+            return not inside
+        try:
+            return {
+                Op.LT: left < right,
+                Op.LE: left <= right,
+                Op.GT: left > right,
+                Op.GE: left >= right,
+            }[op]
+        except TypeError:
+            return False
+
+    # ------------------------------------------------------------ obligors
+
+    def obligors(self, obligors: Obligors, bindings: Bindings) -> tuple[str, ...]:
+        """Members of the quantified set minus the exceptions, in declaration order."""
+        excluded: set[Any] = set()
+        for value in obligors.exceptions:
+            got = self.resolve(value, bindings)
+            if isinstance(got, frozenset):
+                excluded |= got
+            elif got is not MISSING:
+                excluded.add(got)
+        return tuple(p for p in obligors.among.members if p not in excluded)
+
+    def exceptions_text(self, obligors: Obligors, bindings: Bindings) -> str:
+        """``attack.aggressor = RU`` style description of the exceptions."""
+        parts = []
+        for value in obligors.exceptions:
+            got = self.resolve(value, bindings)
+            if isinstance(value, Ref):
+                parts.append(f"{value.binding}.{value.field} = {fmt_value(got)}")
+            else:
+                parts.append(render_value(value))
+        return ", ".join(parts)

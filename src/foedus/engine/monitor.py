@@ -1,0 +1,162 @@
+"""The monitor: feed events in any order, ask for the state as of any instant.
+
+Stage: after ``language.check`` (a checked :class:`~foedus.language.model.Treaty`) and
+``engine.events_io`` (validated :class:`~foedus.engine.model.Event` values); before the
+CLI and the report, which render the :class:`~foedus.engine.model.RunResult`.
+
+How it stays cheap and exact:
+
+* :meth:`Monitor.feed` only appends to a buffer. Work happens at :meth:`Monitor.status`,
+  in one pass over the newly fed events sorted by ``(at, id)``.
+* The live state (``engine.runtime``) applies the sorted log only up to the latest event
+  at or before ``as_of``. Deadlines between that event and ``as_of`` are settled on a
+  copy, so a later event that arrives before ``as_of`` needs no rollback.
+* An event older than what the live state has applied rolls the state back to the last
+  checkpoint before it and replays from there, so every arrival order gives the result
+  of sorted arrival. Checkpoints are taken geometrically (after the number of events
+  applied since the previous one reaches the size of the log then), so their cost is
+  amortised O(1) per event.
+
+>>> from datetime import datetime, UTC
+>>> from foedus.language import model as m
+>>> t = m.Treaty("t", "", (), (), (), (), (), (), ())
+>>> Monitor(t).status(datetime(2022, 1, 1, tzinfo=UTC)).treaty_status.value
+'in_force'
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from datetime import datetime
+
+from foedus.engine.model import Event, Explanation, RunResult
+from foedus.engine.plan import Plan, compile_treaty
+from foedus.engine.results import build_result, clause_explanation
+from foedus.engine.runtime import Runtime
+from foedus.language.model import Treaty
+
+__all__ = ["Monitor"]
+
+MIN_CHECKPOINT_GAP = 4096
+
+
+def _key(event: Event) -> tuple[datetime, str]:
+    return (event.at, event.id)
+
+
+class Monitor:
+    """Runs one treaty over a stream of events.
+
+    Args:
+        treaty: the checked treaty.
+
+    >>> from datetime import datetime, UTC
+    >>> from foedus.language import model as m
+    >>> m_ = Monitor(m.Treaty("t", "", (), (), (), (), (), (), ()))
+    >>> m_.feed(Event("e1", datetime(2022, 3, 29, tzinfo=UTC), "attack", {}))
+    >>> len(m_.status(datetime(2022, 3, 30, tzinfo=UTC)).obligations)
+    0
+    """
+
+    def __init__(self, treaty: Treaty) -> None:
+        self.treaty = treaty
+        self._plan: Plan = compile_treaty(treaty)
+        self._log: list[Event] = []
+        self._buffer: list[Event] = []
+        self._live = Runtime(self._plan)
+        self._checkpoints: list[Runtime] = [self._live.clone()]
+        self._cache: tuple[datetime, RunResult] | None = None
+
+    # ------------------------------------------------------------ input
+
+    def feed(self, event: Event) -> None:
+        """Add one event; it may be older than events already fed."""
+        self._buffer.append(event)
+        self._cache = None
+
+    def feed_many(self, events: Iterable[Event]) -> None:
+        """Add many events, in any order."""
+        self._buffer.extend(events)
+        self._cache = None
+
+    # ------------------------------------------------------------ output
+
+    def status(self, as_of: datetime) -> RunResult:
+        """The state of the treaty as of ``as_of``: events at or before it, deadlines before it.
+
+        Pure from the caller's point of view: the same events and ``as_of`` give the same
+        result whatever the order of calls.
+        """
+        if self._cache is not None and self._cache[0] == as_of:
+            return self._cache[1]
+        live = self._sync(as_of)
+        heap = live.heap
+        if heap and heap[0][0] < as_of:
+            fork = live.clone()
+            fork.advance(as_of)
+            result = build_result(fork, as_of)
+        else:
+            result = build_result(live, as_of)
+        self._cache = (as_of, result)
+        return result
+
+    def explain(self, item_id: str, as_of: datetime) -> Explanation | None:
+        """The explanation of an obligation, prohibition or decision instance, or of a clause."""
+        result = self.status(as_of)
+        for o in result.obligations:
+            if o.id == item_id:
+                return o.explanation
+        for d in result.decisions:
+            if d.id == item_id:
+                return d.explanation
+        plan = self._plan.by_id.get(item_id)
+        if plan is not None:
+            return clause_explanation(plan, result)
+        return None
+
+    # ------------------------------------------------------------ internals
+
+    def _merge_buffer(self) -> None:
+        """Move the buffer into the sorted log; roll back if it reaches into the applied past."""
+        if not self._buffer:
+            return
+        batch = sorted(self._buffer, key=_key)
+        self._buffer = []
+        log = self._log
+        first = _key(batch[0])
+        if log and _key(log[-1]) > first:
+            log.extend(batch)
+            log.sort(key=_key)  # two sorted runs: timsort merges them in linear time
+        else:
+            log.extend(batch)
+        live = self._live
+        if (live.last_at is not None and (live.last_at, live.last_id or "") >= first) or (
+            live.clock is not None and live.clock > first[0]
+        ):
+            self._rollback(lambda r: r.pos == 0 or (
+                (r.last_at, r.last_id or "") < first and (r.clock is None or r.clock <= first[0])))
+
+    def _rollback(self, fits: object) -> None:
+        keep = [c for c in self._checkpoints if fits(c)]  # type: ignore[operator]
+        self._checkpoints = keep
+        self._live = keep[-1].clone()
+
+    def _sync(self, as_of: datetime) -> Runtime:
+        self._merge_buffer()
+        live = self._live
+        if (live.last_at is not None and live.last_at > as_of) or (
+            live.clock is not None and live.clock > as_of
+        ):
+            self._rollback(lambda r: r.pos == 0 or (
+                r.last_at is not None and r.last_at <= as_of
+                and (r.clock is None or r.clock <= as_of)))
+            live = self._live
+        log = self._log
+        stop = bisect_right(log, as_of, key=lambda e: e.at)
+        if stop > live.pos:
+            live.apply_all(log, live.pos, stop)
+            since = live.pos - self._checkpoints[-1].pos
+            if since >= max(MIN_CHECKPOINT_GAP, self._checkpoints[-1].pos):
+                self._checkpoints.append(live.clone())
+        return live

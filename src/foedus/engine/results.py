@@ -1,0 +1,246 @@
+"""From runtime state to a :class:`RunResult`, with an :class:`Explanation` for every entry.
+
+Stage: after ``engine.runtime`` (the state as of one instant); before the report and the
+CLI, which only render these values. Explanations are built here, lazily, so the hot
+path of the monitor never formats a string.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from foedus.engine.matching import render_pattern
+from foedus.engine.model import (
+    DecisionInstance,
+    DecisionStatus,
+    Explanation,
+    NonArising,
+    ObligationInstance,
+    ObligationStatus,
+    ProhibitionStatus,
+    RunResult,
+)
+from foedus.engine.plan import ClausePlan
+from foedus.engine.runtime import Activation, DecisionItem, Item, Runtime
+from foedus.language.model import RuleKind
+
+__all__ = ["build_result", "clause_explanation", "fmt_time"]
+
+
+def fmt_time(at: datetime | None) -> str:
+    """``2022-04-04T10:00+03:00``: minutes unless the instant has seconds."""
+    if at is None:
+        return "the start"
+    if at.second == 0 and at.microsecond == 0:
+        return at.isoformat(timespec="minutes")
+    if at.microsecond == 0:
+        return at.isoformat(timespec="seconds")
+    return at.isoformat()
+
+
+def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Explanation:
+    clause = plan.clause
+    return Explanation(clause.id, clause.title, clause.quotes, reason, events)
+
+
+def _origin(item: Item | DecisionItem) -> str:
+    trigger = item.plan.trigger
+    if item.trigger_id is None:
+        return "arose at the start" if item.trigger_at is None else "arose"
+    when = fmt_time(item.trigger_at)
+    if trigger is None or trigger.pattern is None:
+        if trigger is not None and trigger.clause is not None:
+            return (f"arose when clause {trigger.clause} was {trigger.kind.value} at {when} "
+                    f"(from event {item.trigger_id})")
+        return f"arose when the treaty entered into force at {when} (event {item.trigger_id})"
+    return f"arose from {trigger.pattern.event} {item.trigger_id} at {when}"
+
+
+def _obligation(item: Item, as_of: datetime) -> ObligationInstance:
+    plan = item.plan
+    assert plan.action is not None
+    action = render_pattern(plan.action, item.bindings)
+    origin = _origin(item)
+    events: list[str] = [item.trigger_id] if item.trigger_id else []
+    status = item.status
+    due = fmt_time(item.due_at)
+    if item.kind == "prohibition":
+        reason = (f"{item.obligor} did {action} (event {item.settled_by} at "
+                  f"{fmt_time(item.settled_at)}) while the prohibition applied.")
+        events = [e for e in (*events, item.settled_by) if e]
+    elif status is ObligationStatus.FULFILLED:
+        acted = item.acted or {}
+        if item.k > 1 or acted:
+            who = ", ".join(f"{p} ({e})" for p, e in acted.items())
+            reason = (f"It {origin}; due {due}; fulfilled when {len(acted)} of "
+                      f"{plan.obligors.among.name if plan.obligors else '?'} did {action}: {who}.")
+            events.extend(acted.values())
+        else:
+            reason = (f"It {origin}; due {due}; fulfilled by {item.settled_by} at "
+                      f"{fmt_time(item.settled_at)}: {action} by {item.obligor}.")
+            events.append(str(item.settled_by))
+    elif status is ObligationStatus.VIOLATED:
+        acted = item.acted or {}
+        partial = f" (only {len(acted)} of {item.k} acted)" if item.k > 1 else ""
+        reason = f"It {origin}; due {due}; no {action} by {item.obligor} by then{partial}."
+        events.extend(acted.values())
+    elif status is ObligationStatus.DISCHARGED:
+        reason = (f"It {origin}; due {due}; discharged when the treaty terminated at "
+                  f"{fmt_time(item.settled_at)} (event {item.settled_by}).")
+        events.append(str(item.settled_by))
+    else:
+        reason = f"It {origin}; due {due}; no {action} by {item.obligor} yet."
+    return ObligationInstance(
+        id=item.id,
+        clause=plan.id,
+        kind=item.kind,
+        obligor=item.obligor,
+        action=action,
+        beneficiary=item.beneficiary,
+        trigger_event=item.trigger_id,
+        triggered_at=item.trigger_at,
+        due_at=item.due_at,
+        status=status,
+        settled_at=item.settled_at,
+        settled_by=item.settled_by,
+        explanation=_explanation(plan, reason, tuple(events)),
+    )
+
+
+def _respected(act: Activation, as_of: datetime) -> ObligationInstance:
+    plan = act.plan
+    assert plan.action is not None
+    action = render_pattern(plan.action, act.bindings)
+    members = ", ".join(sorted(act.members)) or "nobody"
+    scope = []
+    if act.start_at is not None:
+        scope.append(f"from {fmt_time(act.start_at)}")
+    if act.end_at is not None:
+        scope.append(f"until {fmt_time(act.end_at)}")
+    closed = act.end_at is not None and as_of > act.end_at
+    when = " ".join(scope) or "while the treaty is in force"
+    reason = f"No {action} by {members} {when}, as of {fmt_time(as_of)}."
+    return ObligationInstance(
+        id=act.key,
+        clause=plan.id,
+        kind="prohibition",
+        obligor=plan.label,
+        action=action,
+        beneficiary=None,
+        trigger_event=act.trigger_id,
+        triggered_at=act.trigger_at,
+        due_at=act.end_at,
+        status=ProhibitionStatus.RESPECTED,
+        settled_at=act.end_at if closed else None,
+        settled_by=None,
+        explanation=_explanation(plan, reason, (act.trigger_id,) if act.trigger_id else ()),
+    )
+
+
+def _rule_text(dec: DecisionItem) -> str:
+    rule = dec.plan.rule
+    assert rule is not None
+    n = len(dec.voters)
+    if rule.kind is RuleKind.UNANIMITY:
+        return f"unanimity (all {n} must vote yes)"
+    if rule.kind is RuleKind.MAJORITY:
+        return f"majority ({n // 2 + 1} of {n} yes)"
+    if rule.kind is RuleKind.QUALIFIED:
+        need = -(-n * rule.num // rule.den) if rule.den else n
+        return f"{rule.num}/{rule.den} majority ({need} of {n} yes)"
+    if rule.kind is RuleKind.AT_LEAST:
+        return f"at least {rule.k} yes of {n}"
+    return "consensus (adopted unless a voter objects)"
+
+
+def _decision(dec: DecisionItem) -> DecisionInstance:
+    plan = dec.plan
+    tally = ", ".join(f"{v} {c}" for v, c in dec.tally.items()) or "no votes"
+    base = (f"It {_origin(dec)}; voters {', '.join(dec.voters)}; rule {_rule_text(dec)}; "
+            f"time to decide until {fmt_time(dec.closes_at)}; votes: {tally}.")
+    if dec.status is DecisionStatus.OPEN:
+        reason = base + " Still open."
+    elif dec.resolved_by is not None:
+        reason = base + f" {dec.status.value.capitalize()} at {fmt_time(dec.resolved_at)} "
+        reason += f"(event {dec.resolved_by})."
+    elif dec.status is DecisionStatus.ADOPTED:
+        reason = base + " Adopted when the time to decide ended with no objection."
+    else:
+        reason = base + " Lapsed: the time to decide ended without a result."
+    events = tuple(e for e in (dec.trigger_id, *dec.vote_ids) if e)
+    return DecisionInstance(
+        id=dec.id,
+        clause=plan.id,
+        trigger_event=dec.trigger_id or "",
+        opened_at=dec.trigger_at,
+        closes_at=dec.closes_at,
+        voters=dec.voters,
+        status=dec.status,
+        tally=dict(sorted(dec.tally.items())),
+        resolved_at=dec.resolved_at,
+        explanation=_explanation(plan, reason, events),
+    )
+
+
+def _condition_text(runtime: Runtime, plan: ClausePlan) -> str:
+    step, matched, done_at, done_by = runtime.cond[plan.id]
+    total = len(plan.steps)
+    if done_at is not None and step >= total:
+        return f"met at {fmt_time(done_at)} (event {done_by})"
+    if step >= total:
+        return "met"
+    waiting = [render_pattern(p) for j, p in enumerate(plan.steps[step]) if j not in matched]
+    prefix = f"met at {fmt_time(done_at)} (event {done_by}); again: " if done_at else ""
+    return f"{prefix}step {step + 1} of {total}: waiting for {' and '.join(waiting)}"
+
+
+def _time_key(at: datetime | None) -> tuple[Any, ...]:
+    return (0,) if at is None else (1, at)
+
+
+def build_result(runtime: Runtime, as_of: datetime) -> RunResult:
+    """The run result of ``runtime`` (already advanced to ``as_of``), sorted deterministically."""
+    plan = runtime.plan
+    obligations = [_obligation(i, as_of) for i in runtime.settled]
+    obligations += [_obligation(i, as_of) for i in runtime.pending.values()]
+    obligations += [
+        _respected(a, as_of) for a in runtime.activation_list if not runtime.breaches.get(a.key)
+    ]
+    index = {p.id: p.index for p in plan.clauses}
+    obligations.sort(key=lambda o: (*_time_key(o.triggered_at), index[o.clause], o.id))
+    decisions = [_decision(d) for d in runtime.decided]
+    decisions += [_decision(d) for opened in runtime.dec_open.values() for d in opened.values()]
+    decisions.sort(key=lambda d: (d.opened_at, index[d.clause], d.id))
+    not_arisen = sorted(runtime.not_arisen, key=lambda n: (*_time_key(n[0]), n[1], n[3], n[4]))
+    return RunResult(
+        treaty=plan.treaty.name,
+        as_of=as_of,
+        treaty_status=runtime.status,
+        obligations=tuple(obligations),
+        decisions=tuple(decisions),
+        not_arisen=tuple(NonArising(c, e, r) for _, _, c, e, r in not_arisen),
+        conditions={p.id: _condition_text(runtime, p) for p in plan.condition_plans},
+        permissions={k: tuple(v) for k, v in sorted(runtime.permissions.items())},
+    )
+
+
+def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:
+    """Why a clause produced what it did: its instances, and every trigger that did not count."""
+    mine = [o for o in result.obligations if o.clause == plan.id]
+    decisions = [d for d in result.decisions if d.clause == plan.id]
+    missed = [n for n in result.not_arisen if n.clause == plan.id]
+    parts = []
+    if mine or decisions:
+        parts.append(f"{len(mine) + len(decisions)} instance(s) arose or were recorded.")
+    for n in missed:
+        parts.append(f"Event {n.event} did not count: {n.reason}.")
+    if not parts:
+        if plan.clause.kind.value == "condition":
+            parts.append(f"Condition: {result.conditions.get(plan.id, '')}.")
+        elif plan.trigger is not None and plan.trigger.pattern is not None:
+            parts.append(f"No {plan.trigger.pattern.event} event matched "
+                         f"{render_pattern(plan.trigger.pattern)}.")
+        else:
+            parts.append("Nothing arose from this clause.")
+    return _explanation(plan, " ".join(parts), tuple(n.event for n in missed))
