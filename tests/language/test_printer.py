@@ -179,3 +179,15 @@ def test_fmt_missing_path_is_a_diagnostic(tmp_path: Path) -> None:
     result = _run(str(tmp_path / "nope.foedus"))
     assert result.exit_code == 1
     assert "error[unreadable-file]" in result.output
+
+
+def test_fmt_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    """Formatting a symbolic link rewrites the file it points to and keeps the link."""
+    real = tmp_path / "real.foedus"
+    real.write_text(MESSY, encoding="utf-8")
+    link = tmp_path / "link.foedus"
+    link.symlink_to(real)
+    result = _run(str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == CANONICAL

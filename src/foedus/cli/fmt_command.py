@@ -94,7 +94,11 @@ def _format_file(path: Path, check: bool, problems: list[Problem]) -> str:
 
 
 def _replace(path: Path, text: str) -> None:
-    """Write next to the file and rename over it, so a crash never leaves half a file."""
+    """Write next to the file and rename over it, so a crash never leaves half a file.
+
+    A symbolic link is followed: the file it points to is replaced, the link is kept.
+    """
+    path = path.resolve()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
