@@ -9,7 +9,8 @@ import typer
 from typer.testing import CliRunner
 
 from foedus.cli import fmt_command
-from foedus.language.parser import parse
+from foedus.language import ast
+from foedus.language.parser import UNITS, parse
 from foedus.language.printer import format_source, print_module, strip_spans
 
 ROUNDTRIP = sorted((Path(__file__).parent / "roundtrip").glob("*.foedus"))
@@ -191,3 +192,54 @@ def test_fmt_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert link.is_symlink()
     assert real.read_text(encoding="utf-8") == CANONICAL
+
+
+def _walk(node: object):
+    """Every AST node and value reachable from ``node``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, tuple | list):
+            stack.extend(current)
+        elif hasattr(current, "__dataclass_fields__"):
+            stack.extend(getattr(current, f) for f in current.__dataclass_fields__)
+
+
+def test_golden_files_cover_every_construct() -> None:
+    """The golden files use every AST node type and every variant of every keyword choice."""
+    nodes = [n for p in ROUNDTRIP for n in _walk(parse(p.read_text(encoding="utf-8")).module)]
+    seen_types = {type(n).__name__ for n in nodes}
+    all_types = {
+        name
+        for name, obj in vars(ast).items()
+        if isinstance(obj, type) and hasattr(obj, "__dataclass_fields__")
+    }
+    assert all_types <= seen_types
+
+    def values(cls: type, attr: str) -> set[object]:
+        return {getattr(n, attr) for n in nodes if isinstance(n, cls)}
+
+    assert values(ast.ObligorsAst, "quantifier") == {"each", "any", "at_least", "single"}
+    assert values(ast.DeadlineAst, "kind") == {"within", "end_of_day", "at"}
+    assert values(ast.DeadlineAst, "unit") >= {*UNITS.values(), "business_days"}
+    assert values(ast.RuleAst, "kind") == {
+        "unanimity",
+        "majority",
+        "consensus",
+        "qualified",
+        "at_least",
+    }
+    assert values(ast.ConditionAst, "effect") == {"in force", "suspended", "resumes", "terminated"}
+    assert values(ast.TriggerAst, "verdict") == {
+        None,
+        "violated",
+        "fulfilled",
+        "adopted",
+        "rejected",
+    }
+    compare = {"==", "!=", "<=", ">=", "<", ">", "within", "not within"}
+    assert values(ast.CompareAst, "op") == compare
+    assert values(ast.Arg, "op") == compare | {"", "not"}
+    windows = {(w.start is None, w.end is None) for w in nodes if isinstance(w, ast.WindowAst)}
+    assert windows == {(False, True), (True, False), (False, False)}
