@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foedus.diagnostics import Diagnostic
+from foedus.diagnostics import Diagnostic, Span
 from foedus.language.parser import MAX_SOURCE_BYTES, decode_source, parse
 from foedus.language.printer import format_source
 
@@ -48,10 +48,27 @@ def assert_well_formed(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], t
             assert d.span.column < d.span.end_column <= len(lines[d.span.line - 1]) + 2, d
 
 
+def assert_node_spans_inside(module: object, text: str) -> None:
+    """Every span in the syntax tree lies inside ``text``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    stack = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple | list):
+            stack.extend(node)
+        elif isinstance(node, Span):
+            assert node.file == FILE
+            assert 1 <= node.line <= node.end_line <= len(lines), node
+            assert 1 <= node.column <= len(lines[node.line - 1]) + 1, node
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+
+
 def parse_checked(text: str) -> None:
-    """Parse ``text``; check diagnostics and that formatting what parsed cannot fail."""
+    """Parse ``text``; check diagnostics, spans, and that formatting what parsed cannot fail."""
     result = parse(text, FILE)
     assert_well_formed(result.diagnostics, text)
+    assert_node_spans_inside(result.module.statements, text)
     if not result.diagnostics:
         printed, diagnostics = format_source(text, FILE)
         assert diagnostics == []
