@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             table.add_row(stage, "n/a", "", "")
             return
         rate = f"{n / seconds:,.0f}" if seconds > 0 else "∞"
-        table.add_row(stage, f"{seconds:.3f}", rate, f"{seconds / t_baseline:.0f}")
+        ratio = seconds / t_baseline
+        table.add_row(
+            stage, f"{seconds:.3f}", rate, f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
+        )
 
     row("generate", t_generate)
     row("parse", t_parse)
