@@ -102,15 +102,22 @@ class EventError(FoedusError):
     """An event or an event log is invalid; nothing of it was applied."""
 
 
+# Codes people often write for parties declared under their ISO 3166 codes.
+_COMMON_ALIASES = {"UK": "GB", "USA": "US", "RF": "RU", "UKR": "UA", "ROC": "TW", "PRC": "CN"}
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """Return the closest candidate to a misspelled name, if one is close enough.
 
     >>> did_you_mean("UK", ["US", "GB", "UA"])
-    'UA'
+    'GB'
     >>> did_you_mean("guarantr", ["guarantor", "guaranteed"])
     'guarantor'
     """
     pool = list(candidates)
+    alias = _COMMON_ALIASES.get(name)
+    if alias in pool:
+        return alias
     matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if matches:
         return matches[0]

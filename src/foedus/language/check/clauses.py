@@ -1,0 +1,552 @@
+"""Resolve clauses: triggers, obligors, actions, deadlines, windows, decisions and conditions.
+
+Stage: after ``symbols``; the resolved clauses go into ``model.Treaty``. Sense checks live
+here too, beside the construct they concern: a deadline must be positive, a quantifier
+must range over somebody, an action must have an actor, a verdict trigger must name a
+clause of the right kind and must not trigger itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.language import ast
+from foedus.language import model as m
+from foedus.language.check.symbols import Symbols, parse_zone
+from foedus.language.check.values import (
+    Binding,
+    Scope,
+    resolve_guard,
+    resolve_pattern,
+    resolve_value,
+)
+
+K = m.FieldKind
+PARTY = m.FieldType(K.PARTY)
+_VERDICT_KINDS = {
+    "violated": m.TriggerKind.VIOLATED,
+    "fulfilled": m.TriggerKind.FULFILLED,
+    "adopted": m.TriggerKind.ADOPTED,
+    "rejected": m.TriggerKind.REJECTED,
+}
+_EFFECTS = {
+    "in force": m.ConditionEffect.ENTRY_INTO_FORCE,
+    "suspended": m.ConditionEffect.SUSPENSION,
+    "resumes": m.ConditionEffect.RESUMPTION,
+    "terminated": m.ConditionEffect.TERMINATION,
+}
+
+
+def check_clauses(
+    clauses: list[ast.ClauseDecl], symbols: Symbols
+) -> tuple[tuple[m.Clause, ...], list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    by_name: dict[str, ast.ClauseDecl] = {}
+    for c in clauses:
+        if c.name.text in by_name:
+            diags.append(
+                error(
+                    "duplicate-clause",
+                    f"clause `{c.name.text}` is declared twice",
+                    c.name.span,
+                    notes=(f"first declared on line {by_name[c.name.text].name.span.line}",),
+                )
+            )
+        else:
+            by_name[c.name.text] = c
+    resolved: list[m.Clause] = []
+    for c in clauses:
+        if by_name.get(c.name.text) is not c:
+            continue
+        context = f'clause {c.name.text}' + (f' "{c.title.value}"' if c.title else "")
+        scope = Scope(symbols, context=context, clause=c.name.text)
+        clause = _check_clause(c, by_name, scope)
+        diags.extend(scope.diags)
+        if clause is not None:
+            resolved.append(clause)
+    diags.extend(_verdict_cycles(clauses, by_name))
+    return tuple(resolved), diags
+
+
+def _check_clause(
+    c: ast.ClauseDecl, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Clause | None:
+    if not c.quotes:
+        scope.err(
+            "missing-quote",
+            f"clause `{c.name.text}` quotes no source words",
+            c.name.span,
+            suggestion='add `quote "..."` with the words of the text this clause encodes',
+        )
+    for q in c.quotes:
+        if not q.value.strip():
+            scope.err("empty-quote", "the quote is empty", q.span)
+    before = len(scope.diags)
+    body: m.Body | None
+    b = c.body
+    if isinstance(b, ast.ObligationAst):
+        body, kind = _obligation(b, by_name, scope), m.ClauseKind.OBLIGATION
+    elif isinstance(b, ast.ProhibitionAst):
+        body, kind = _prohibition(b, by_name, scope), m.ClauseKind.PROHIBITION
+    elif isinstance(b, ast.PermissionAst):
+        body, kind = _permission(b, scope), m.ClauseKind.PERMISSION
+    elif isinstance(b, ast.DecisionAst):
+        body, kind = _decision(b, by_name, scope), m.ClauseKind.DECISION
+    else:
+        body, kind = _condition(b, scope), m.ClauseKind.CONDITION
+    if body is None or len(scope.diags) > before:
+        return None
+    return m.Clause(
+        c.name.text,
+        c.title.value if c.title else c.name.text,
+        tuple(q.value for q in c.quotes),
+        kind,
+        body,
+        c.standalone,
+        c.span,
+    )
+
+
+# ---------------------------------------------------------------- triggers and bindings
+
+
+def _event_fields(symbols: Symbols, event: str) -> dict[str, m.FieldType]:
+    et = symbols.events.get(event)
+    return {f.name: f.type for f in et.fields} if et else {}
+
+
+def _causing_fields(
+    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols, seen: frozenset[str]
+) -> dict[str, m.FieldType]:
+    """Fields available on a verdict of clause ``name``: those of the event that caused it."""
+    c = by_name.get(name)
+    if c is None or name in seen:
+        return {}
+    b = c.body
+    if isinstance(b, ast.ProhibitionAst):
+        return _event_fields(symbols, b.action.event.text)
+    trigger = getattr(b, "trigger", None)
+    if trigger is None:
+        return {}
+    if trigger.pattern is not None:
+        return _event_fields(symbols, trigger.pattern.event.text)
+    if trigger.clause is not None:
+        return _causing_fields(trigger.clause.text, by_name, symbols, seen | {name})
+    return {}
+
+
+def _trigger(
+    t: ast.TriggerAst, by_name: dict[str, ast.ClauseDecl], scope: Scope, self_name: str
+) -> m.Trigger | None:
+    if t.pattern is not None:
+        pattern = resolve_pattern(t.pattern, scope)
+        if pattern is None:
+            return None
+        if t.binding is not None:
+            scope.bindings[t.binding.text] = Binding(
+                t.binding.text,
+                _event_fields(scope.symbols, pattern.event),
+                f"event `{pattern.event}`",
+            )
+        guard = resolve_guard(t.guard, scope) if t.guard is not None else None
+        return m.Trigger(
+            m.TriggerKind.EVENT, t.binding.text if t.binding else None, pattern, None, guard
+        )
+    assert t.clause is not None and t.verdict is not None
+    kind = _VERDICT_KINDS[t.verdict]
+    target = by_name.get(t.clause.text)
+    if target is None:
+        hint = did_you_mean(t.clause.text, list(by_name))
+        scope.err(
+            "unknown-clause",
+            f"unknown clause `{t.clause.text}`",
+            t.clause.span,
+            suggestion=f"did you mean `{hint}`?" if hint else None,
+        )
+        return None
+    allowed = {
+        m.TriggerKind.VIOLATED: (ast.ObligationAst, ast.ProhibitionAst),
+        m.TriggerKind.FULFILLED: (ast.ObligationAst,),
+        m.TriggerKind.ADOPTED: (ast.DecisionAst,),
+        m.TriggerKind.REJECTED: (ast.DecisionAst,),
+    }[kind]
+    if not isinstance(target.body, allowed):
+        what = "a decision" if kind in (m.TriggerKind.ADOPTED, m.TriggerKind.REJECTED) else (
+            "an obligation" if kind is m.TriggerKind.FULFILLED else "an obligation or prohibition"
+        )
+        scope.err(
+            "wrong-verdict",
+            f"`{t.verdict}({t.clause.text})` needs {what}, and `{t.clause.text}` is not one",
+            t.clause.span,
+        )
+        return None
+    if t.clause.text == self_name:
+        scope.err(
+            "self-trigger",
+            f"clause `{self_name}` is triggered by its own verdict",
+            t.clause.span,
+        )
+        return None
+    if t.binding is not None:
+        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols, frozenset()))
+        if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
+            fields["obligor"] = PARTY
+            fields["beneficiary"] = PARTY
+        scope.bindings[t.binding.text] = Binding(
+            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
+        )
+    guard = resolve_guard(t.guard, scope) if t.guard is not None else None
+    return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
+
+
+def _verdict_cycles(
+    clauses: list[ast.ClauseDecl], by_name: dict[str, ast.ClauseDecl]
+) -> list[Diagnostic]:
+    """Clauses triggered by each other's verdicts in a ring would re-arise without end."""
+    edges: dict[str, str] = {}
+    for c in clauses:
+        trigger = getattr(c.body, "trigger", None)
+        if trigger is not None and trigger.clause is not None:
+            edges[c.name.text] = trigger.clause.text
+    diags: list[Diagnostic] = []
+    reported: set[str] = set()
+    for start in edges:
+        chain = [start]
+        current = edges.get(start)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = edges.get(current)
+        if current == start and start not in reported and len(chain) > 1:
+            reported.update(chain)
+            decl = by_name[start]
+            trig = getattr(decl.body, "trigger", None)
+            diags.append(
+                error(
+                    "trigger-cycle",
+                    "these clauses trigger each other in a ring: "
+                    + " -> ".join([*chain, start]),
+                    trig.clause.span if trig and trig.clause else decl.name.span,
+                    suggestion="a reparation clause must not be the cause of its own trigger",
+                )
+            )
+    return diags
+
+
+# ---------------------------------------------------------------- obligors, actions, deadlines
+
+
+def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
+    target = o.target.text
+    rs = scope.symbols.roleset(target)
+    if rs is None:
+        pool = ["party", *scope.symbols.parties, *scope.symbols.roles, *scope.symbols.groups]
+        hint = did_you_mean(target, pool)
+        scope.err(
+            "unknown-obligor",
+            f"unknown party, role or group `{target}`",
+            o.target.span,
+            suggestion=f"did you mean `{hint}`?" if hint else None,
+        )
+        return None
+    is_set = target == "party" or target in scope.symbols.roles or target in scope.symbols.groups
+    if o.quantifier == "single" and is_set:
+        scope.err(
+            "missing-quantifier",
+            f"`{target}` is a set of parties; say who among them",
+            o.target.span,
+            suggestion=f"write `each {target}`, `any {target}` or `at least 2 of {target}`",
+        )
+        return None
+    if not rs.members:
+        scope.err(
+            "empty-role",
+            f"`{target}` has no members, so this clause binds nobody",
+            o.target.span,
+            suggestion=f"give some party the role with `party XX role {target}`",
+        )
+        return None
+    k = 1
+    quantifier = m.Quantifier.EACH if o.quantifier in ("each", "single") else m.Quantifier.ANY
+    if o.quantifier == "at_least":
+        assert o.k is not None
+        quantifier = m.Quantifier.AT_LEAST
+        if not o.k.raw.isdigit() or int(o.k.raw) < 1:
+            scope.err("bad-count", f"`{o.k.raw}` is not a positive whole number", o.k.span)
+            return None
+        k = int(o.k.raw)
+        if k > len(rs.members):
+            scope.err(
+                "count-exceeds-members",
+                f"at least {k} of `{target}` is impossible: it has {len(rs.members)} members",
+                o.k.span,
+            )
+            return None
+    exceptions: list[m.Value] = []
+    for e in o.exceptions:
+        v = resolve_value(e, PARTY, scope)
+        if v is not None:
+            exceptions.append(v)
+    return m.Obligors(quantifier, k, rs, tuple(exceptions))
+
+
+def _action(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
+    pattern = resolve_pattern(p, scope)
+    if pattern is None:
+        return None
+    et = scope.symbols.events[pattern.event]
+    if et.actor is None:
+        scope.err(
+            "no-actor",
+            f"event `{et.name}` has no party field, so no party can perform it",
+            p.event.span,
+            suggestion="add a field such as `by: party actor` to its declaration",
+        )
+        return None
+    return pattern
+
+
+def _beneficiary(
+    explicit: ast.Value | None, action: m.Pattern, scope: Scope
+) -> m.Value | None:
+    """The explicit ``for X``, else the first party named in the action other than its actor."""
+    if explicit is not None:
+        return resolve_value(explicit, PARTY, scope)
+    actor = scope.symbols.events[action.event].actor
+    for c in action.constraints:
+        if c.field != actor and c.op in (m.Op.EQ, m.Op.WITHIN) and isinstance(c.value, m.Const | m.Ref):
+            if c.value.kind is K.PARTY:
+                return c.value
+    return None
+
+
+def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | None:
+    """A date means the start of that UTC day (or its last instant); a date-time needs a zone."""
+    raw = d.raw
+    try:
+        if "T" not in raw:
+            day = date.fromisoformat(raw)
+            moment = datetime.combine(day, time(0), UTC)
+            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        scope.err("invalid-date", f"`{raw}` is not a valid date or time", d.span)
+        return None
+    if value.tzinfo is None:
+        scope.err(
+            "naive-time",
+            f"`{raw}` has no time zone",
+            d.span,
+            suggestion=f"add a UTC offset, e.g. `{raw}+00:00` or `{raw}Z`",
+        )
+        return None
+    return value
+
+
+def _deadline(d: ast.DeadlineAst, trigger: m.Trigger | None, scope: Scope) -> m.Deadline | None:
+    if d.kind == "at":
+        assert d.at is not None
+        at = parse_instant(d.at, scope, end_of_day=True)
+        return m.Deadline(m.DeadlineKind.AT, at=at) if at else None
+    assert d.amount is not None and d.unit is not None
+    ok = True
+    if not d.amount.raw.lstrip("-").isdigit() or int(d.amount.raw) <= 0:
+        scope.err(
+            "deadline-not-positive",
+            f"a deadline must be a positive whole number of {d.unit.replace('_', ' ')}, "
+            f"not `{d.amount.raw}`",
+            d.amount.span,
+        )
+        ok = False
+    if trigger is None:
+        scope.err(
+            "deadline-without-trigger",
+            "a deadline counted from an event needs a trigger",
+            d.span,
+            suggestion="add `when event(...) as NAME`, or give a date with `by 2022-04-12`",
+        )
+        return None
+    if d.anchor is not None and d.anchor.text != trigger.binding:
+        hint = trigger.binding
+        scope.err(
+            "unknown-binding",
+            f"the deadline counts from `{d.anchor.text}`, which is not bound in this clause",
+            d.anchor.span,
+            suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
+        )
+        ok = False
+    zone = parse_zone(d.zone, scope.diags) if d.zone else "UTC"
+    calendar = None
+    if d.calendar is not None:
+        if d.calendar.text not in scope.symbols.calendars:
+            hint = did_you_mean(d.calendar.text, list(scope.symbols.calendars))
+            scope.err(
+                "unknown-calendar",
+                f"unknown calendar `{d.calendar.text}`",
+                d.calendar.span,
+                suggestion=f"did you mean `{hint}`?" if hint else "declare it with `calendar NAME`",
+            )
+            ok = False
+        elif d.unit != "business_days":
+            scope.err(
+                "calendar-needs-business-days",
+                "a calendar only counts business days",
+                d.calendar.span,
+                suggestion=f"write `within {d.amount.raw} business days ... calendar {d.calendar.text}`",
+            )
+            ok = False
+        calendar = d.calendar.text
+    if not ok:
+        return None
+    kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
+    return m.Deadline(
+        kind,
+        m.Duration(int(d.amount.raw), m.Unit(d.unit)),
+        trigger.binding,
+        None,
+        zone,
+        calendar,
+    )
+
+
+def _window(w: ast.WindowAst | None, scope: Scope) -> m.Window:
+    if w is None:
+        return m.Window()
+    start = parse_instant(w.start, scope, end_of_day=False) if w.start else None
+    end = parse_instant(w.end, scope, end_of_day=True) if w.end else None
+    if start and end and end < start:
+        scope.err("empty-window", "the window ends before it starts", w.span)
+    return m.Window(start, end)
+
+
+# ---------------------------------------------------------------- clause kinds
+
+
+def _obligation(
+    b: ast.ObligationAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Obligation | None:
+    trigger = _trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
+    obligors = _obligors(b.obligors, scope)
+    action = _action(b.action, scope)
+    deadline = _deadline(b.deadline, trigger, scope) if (trigger or not b.trigger) else None
+    if b.trigger and trigger is None:
+        return None
+    if obligors is None or action is None or deadline is None:
+        return None
+    beneficiary = _beneficiary(b.beneficiary, action, scope)
+    return m.Obligation(trigger, obligors, action, beneficiary, deadline)
+
+
+def _prohibition(
+    b: ast.ProhibitionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Prohibition | None:
+    trigger = _trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
+    obligors = _obligors(b.obligors, scope)
+    action = _action(b.action, scope)
+    window = _window(b.window, scope)
+    if (b.trigger and trigger is None) or obligors is None or action is None:
+        return None
+    beneficiary = _beneficiary(b.beneficiary, action, scope)
+    return m.Prohibition(trigger, obligors, action, beneficiary, window)
+
+
+def _permission(b: ast.PermissionAst, scope: Scope) -> m.Permission | None:
+    obligors = _obligors(b.obligors, scope)
+    action = _action(b.action, scope)
+    window = _window(b.window, scope)
+    if obligors is None or action is None:
+        return None
+    return m.Permission(obligors, action, window)
+
+
+def _decision(
+    b: ast.DecisionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Decision | None:
+    trigger = _trigger(b.trigger, by_name, scope, scope.clause)
+    voters = _obligors(b.voters, scope)
+    rule = _rule(b.rule, voters, scope)
+    vote_event = _vote_event(b.votes, scope)
+    deadline = _deadline(b.deadline, trigger, scope) if trigger else None
+    if trigger is None or voters is None or rule is None or vote_event is None or deadline is None:
+        return None
+    if voters.quantifier is not m.Quantifier.EACH:
+        scope.err(
+            "voters-need-each",
+            "voters are a whole role or group: write `decision by each R`",
+            b.voters.span,
+        )
+        return None
+    return m.Decision(trigger, voters, rule, deadline, vote_event)
+
+
+def _rule(r: ast.RuleAst, voters: m.Obligors | None, scope: Scope) -> m.Rule | None:
+    if r.kind in ("unanimity", "majority", "consensus"):
+        return m.Rule(m.RuleKind(r.kind))
+    if r.kind == "at_least":
+        assert r.k is not None
+        if not r.k.raw.isdigit() or int(r.k.raw) < 1:
+            scope.err("bad-count", f"`{r.k.raw}` is not a positive whole number", r.k.span)
+            return None
+        k = int(r.k.raw)
+        if voters is not None and k > len(voters.among.members):
+            scope.err(
+                "count-exceeds-members",
+                f"{k} votes can never be reached by {len(voters.among.members)} voters",
+                r.k.span,
+            )
+            return None
+        return m.Rule(m.RuleKind.AT_LEAST, k=k)
+    assert r.num is not None and r.den is not None
+    if not (r.num.raw.isdigit() and r.den.raw.isdigit()) or not 0 < int(r.num.raw) <= int(r.den.raw):
+        scope.err(
+            "bad-fraction",
+            f"`{r.num.raw}/{r.den.raw}` is not a fraction between 0 and 1",
+            r.span,
+            suggestion="write e.g. `rule 2/3 majority`",
+        )
+        return None
+    return m.Rule(m.RuleKind.QUALIFIED, num=int(r.num.raw), den=int(r.den.raw))
+
+
+def _vote_event(name: ast.Name, scope: Scope) -> str | None:
+    et = scope.symbols.events.get(name.text)
+    if et is None:
+        hint = did_you_mean(name.text, list(scope.symbols.events))
+        scope.err(
+            "unknown-event",
+            f"unknown event `{name.text}`",
+            name.span,
+            suggestion=f"did you mean `{hint}`?"
+            if hint
+            else "declare `event vote(by: party, decision: text, choice: yes | no | abstain)`",
+        )
+        return None
+    decision = et.field("decision")
+    choice = et.field("choice")
+    if (
+        et.actor is None
+        or decision is None
+        or decision.type.kind is not K.TEXT
+        or choice is None
+        or choice.type.kind is not K.ENUM
+        or not {"yes", "no"} <= set(choice.type.options)
+    ):
+        scope.err(
+            "bad-vote-event",
+            f"event `{name.text}` cannot carry votes",
+            name.span,
+            notes=("a vote event needs a party actor, `decision: text` and `choice: yes | no`"
+                   " (optionally `| abstain`)",),
+        )
+        return None
+    return et.name
+
+
+def _condition(b: ast.ConditionAst, scope: Scope) -> m.Condition | None:
+    steps: list[tuple[m.Pattern, ...]] = []
+    for step in b.steps:
+        patterns = [resolve_pattern(p, scope) for p in step]
+        if any(p is None for p in patterns):
+            return None
+        steps.append(tuple(p for p in patterns if p is not None))
+    return m.Condition(_EFFECTS[b.effect], tuple(steps))

@@ -1,0 +1,315 @@
+"""Collect declarations into a symbol table: parties, roles, groups, territories, events, calendars.
+
+Stage: after ``imports``; ``clauses`` resolves clause bodies against the table. Names
+share one namespace (a value like ``UA`` or ``Crimea`` is resolved by what it names), so
+a name declared twice, as anything, is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from foedus.diagnostics import Diagnostic, Span, did_you_mean, error
+from foedus.language import ast
+from foedus.language import model as m
+
+BUILTIN_TYPES = ("party", "territory", "text", "number")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_PARTIES = "party"  # `each party`: every declared party
+
+
+@dataclass
+class Symbols:
+    parties: dict[str, m.Party] = field(default_factory=dict)
+    roles: dict[str, tuple[str, Span]] = field(default_factory=dict)  # name -> (title, span)
+    groups: dict[str, tuple[ast.Name, ...]] = field(default_factory=dict)
+    group_spans: dict[str, Span] = field(default_factory=dict)
+    territories: dict[str, m.Territory] = field(default_factory=dict)
+    events: dict[str, m.EventType] = field(default_factory=dict)
+    calendars: dict[str, m.Calendar] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # name -> what it is, for messages
+    role_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    group_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def roleset(self, name: str) -> m.RoleSet | None:
+        """The parties a name stands for, when it names a role, a group or a party."""
+        if name == ALL_PARTIES:
+            return m.RoleSet(ALL_PARTIES, tuple(sorted(self.parties)))
+        if name in self.role_members:
+            return m.RoleSet(name, self.role_members[name])
+        if name in self.group_members:
+            return m.RoleSet(name, self.group_members[name])
+        if name in self.parties:
+            return m.RoleSet(name, (name,))
+        return None
+
+    def all_names(self) -> list[str]:
+        return list(self.kinds)
+
+
+def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic]]:
+    """Build the symbol table from declarations in imported modules then the main one."""
+    table = Symbols()
+    diags: list[Diagnostic] = []
+    party_roles: dict[str, list[ast.Name]] = {}
+    stmts = [s for mod in modules for s in mod.statements]
+
+    def declare(name: ast.Name, kind: str) -> bool:
+        if name.text in table.kinds:
+            previous = table.kinds[name.text]
+            diags.append(
+                error(
+                    f"duplicate-{kind}" if previous == kind else "name-clash",
+                    f"`{name.text}` is already declared as a {previous}",
+                    name.span,
+                    suggestion="every name must be declared once; choose another name",
+                )
+            )
+            return False
+        table.kinds[name.text] = kind
+        return True
+
+    # Roles first: party declarations refer to them.
+    for s in stmts:
+        if isinstance(s, ast.RoleDecl):
+            for item in s.items:
+                if declare(item.name, "role"):
+                    title = item.title.value if item.title else item.name.text
+                    table.roles[item.name.text] = (title, item.name.span)
+    for s in stmts:
+        if isinstance(s, ast.GroupDecl) and declare(s.name, "group"):
+            table.groups[s.name.text] = s.members
+            table.group_spans[s.name.text] = s.name.span
+    # Parties: an item naming a group assigns roles to its members rather than declaring.
+    deferred_titles: dict[str, str] = {}
+    for s in stmts:
+        if not isinstance(s, ast.PartyDecl):
+            continue
+        for item in s.items:
+            name = item.name.text
+            if name in table.groups and item.title is None:
+                for member in table.groups[name]:
+                    party_roles.setdefault(member.text, []).extend(s.roles)
+                continue
+            if name in table.parties and item.title is None:
+                party_roles.setdefault(name, []).extend(s.roles)
+                continue
+            if declare(item.name, "party"):
+                title = item.title.value if item.title else name
+                deferred_titles[name] = title
+                table.parties[name] = m.Party(name, title, (), item.name.span)
+                party_roles.setdefault(name, []).extend(s.roles)
+    _expand_groups(table, diags)
+    for code, role_names in party_roles.items():
+        roles: list[str] = []
+        for role in role_names:
+            if role.text not in table.roles:
+                diags.append(_unknown(role, "role", list(table.roles)))
+            elif role.text not in roles:
+                roles.append(role.text)
+        if code in table.parties:
+            p = table.parties[code]
+            table.parties[code] = m.Party(code, p.name, tuple(sorted(roles)), p.span)
+        else:
+            # Roles given to a group member that was never declared as a party:
+            # reported by _expand_groups already.
+            pass
+    for role in table.roles:
+        table.role_members[role] = tuple(
+            sorted(code for code, p in table.parties.items() if role in p.roles)
+        )
+    for s in stmts:
+        if isinstance(s, ast.TerritoryDecl):
+            for t in s.items:
+                if declare(t.name, "territory"):
+                    title = t.title.value if t.title else t.name.text
+                    parent = t.parent.text if t.parent else None
+                    table.territories[t.name.text] = m.Territory(t.name.text, title, parent, t.name.span)
+    _check_territories(stmts, table, diags)
+    for s in stmts:
+        if isinstance(s, ast.EventDecl) and declare(s.name, "event"):
+            event = _event_type(s, diags)
+            table.events[event.name] = event
+    for s in stmts:
+        if isinstance(s, ast.CalendarDecl) and declare(s.name, "calendar"):
+            table.calendars[s.name.text] = _calendar(s, diags)
+    return table, diags
+
+
+def _unknown(name: ast.Name, kind: str, pool: list[str]) -> Diagnostic:
+    hint = did_you_mean(name.text, pool)
+    return error(
+        f"unknown-{kind}",
+        f"unknown {kind} `{name.text}`",
+        name.span,
+        suggestion=f"did you mean `{hint}`?" if hint else f"declare it with `{kind} {name.text}`",
+    )
+
+
+def _expand_groups(table: Symbols, diags: list[Diagnostic]) -> None:
+    """Groups may contain parties and other groups; expand them, rejecting cycles."""
+
+    def expand(name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
+        if name in table.group_members:
+            return table.group_members[name]
+        members: list[str] = []
+        for member in table.groups[name]:
+            if member.text in table.parties:
+                members.append(member.text)
+            elif member.text in table.groups:
+                if member.text in stack or member.text == name:
+                    diags.append(
+                        error(
+                            "group-cycle",
+                            f"group `{member.text}` contains itself",
+                            member.span,
+                        )
+                    )
+                    continue
+                members.extend(expand(member.text, (*stack, name)))
+            else:
+                diags.append(_unknown(member, "party", list(table.parties)))
+        result = tuple(sorted(set(members)))
+        table.group_members[name] = result
+        return result
+
+    for group in list(table.groups):
+        expand(group, ())
+
+
+def _check_territories(stmts: list[ast.Statement], table: Symbols, diags: list[Diagnostic]) -> None:
+    for s in stmts:
+        if not isinstance(s, ast.TerritoryDecl):
+            continue
+        for t in s.items:
+            if t.parent is not None and t.parent.text not in table.territories:
+                diags.append(_unknown(t.parent, "territory", list(table.territories)))
+    # Containment must be a tree: no territory may (transitively) contain itself.
+    parents = {t.name: t.parent for t in table.territories.values()}
+    for name, territory in table.territories.items():
+        seen = {name}
+        current = parents.get(name)
+        while current is not None:
+            if current in seen:
+                diags.append(
+                    error(
+                        "territory-cycle",
+                        f"territory `{name}` ends up within itself",
+                        territory.span,
+                        suggestion="containment must form a tree",
+                    )
+                )
+                break
+            seen.add(current)
+            current = parents.get(current)
+
+
+def _event_type(s: ast.EventDecl, diags: list[Diagnostic]) -> m.EventType:
+    fields: list[m.FieldDecl] = []
+    names: set[str] = set()
+    actor: str | None = None
+    for f in s.fields:
+        if f.name.text in names:
+            diags.append(
+                error("duplicate-field", f"field `{f.name.text}` is declared twice", f.name.span)
+            )
+            continue
+        names.add(f.name.text)
+        ftype = _field_type(f.type, diags)
+        fields.append(m.FieldDecl(f.name.text, ftype))
+        if f.actor:
+            if ftype.kind is not m.FieldKind.PARTY:
+                diags.append(
+                    error(
+                        "actor-not-party",
+                        f"the actor field `{f.name.text}` must have type party",
+                        f.span,
+                    )
+                )
+            elif actor is not None:
+                diags.append(
+                    error(
+                        "two-actors",
+                        f"event `{s.name.text}` marks two actor fields",
+                        f.span,
+                        suggestion="an event has one actor: the party that performs it",
+                    )
+                )
+            else:
+                actor = f.name.text
+    if actor is None:
+        actor = next((f.name for f in fields if f.type.kind is m.FieldKind.PARTY), None)
+    return m.EventType(s.name.text, tuple(fields), actor, s.name.span)
+
+
+def _field_type(t: ast.FieldTypeAst, diags: list[Diagnostic]) -> m.FieldType:
+    if len(t.options) == 1:
+        word = t.options[0]
+        if word.text in BUILTIN_TYPES:
+            return m.FieldType(m.FieldKind(word.text))
+        hint = did_you_mean(word.text, BUILTIN_TYPES)
+        diags.append(
+            error(
+                "unknown-type",
+                f"unknown field type `{word.text}`",
+                word.span,
+                notes=("types are party, territory, text, number, or an enumeration `a | b`",),
+                suggestion=f"did you mean `{hint}`?" if hint else None,
+            )
+        )
+        return m.FieldType(m.FieldKind.TEXT)
+    options: list[str] = []
+    for opt in t.options:
+        if opt.text in options:
+            diags.append(error("duplicate-option", f"option `{opt.text}` appears twice", opt.span))
+        else:
+            options.append(opt.text)
+    return m.FieldType(m.FieldKind.ENUM, tuple(options))
+
+
+def parse_zone(zone: ast.Text, diags: list[Diagnostic]) -> str:
+    try:
+        ZoneInfo(zone.value)
+    except (ZoneInfoNotFoundError, ValueError):
+        diags.append(
+            error(
+                "unknown-zone",
+                f"unknown time zone `{zone.value}`",
+                zone.span,
+                suggestion='use an IANA name such as "Europe/Kyiv" or "UTC"',
+            )
+        )
+        return "UTC"
+    return zone.value
+
+
+def _calendar(s: ast.CalendarDecl, diags: list[Diagnostic]) -> m.Calendar:
+    zone = parse_zone(s.zone, diags) if s.zone else "UTC"
+    workdays: list[int] = []
+    for day in s.workdays or ():
+        if day.text in WEEKDAYS:
+            workdays.append(WEEKDAYS.index(day.text))
+        else:
+            hint = did_you_mean(day.text, WEEKDAYS)
+            diags.append(
+                error(
+                    "unknown-weekday",
+                    f"unknown weekday `{day.text}`",
+                    day.span,
+                    suggestion=f"did you mean `{hint}`?" if hint else "use mon, tue, … sun",
+                )
+            )
+    holidays: list[date] = []
+    for h in s.holidays:
+        try:
+            holidays.append(date.fromisoformat(h.raw[:10]))
+        except ValueError:
+            diags.append(error("invalid-date", f"`{h.raw}` is not a valid date", h.span))
+    return m.Calendar(
+        s.name.text,
+        zone,
+        tuple(sorted(set(workdays))) if s.workdays else (0, 1, 2, 3, 4),
+        tuple(sorted(set(holidays))),
+    )

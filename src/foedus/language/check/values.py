@@ -1,0 +1,321 @@
+"""Resolve values, patterns and guards against the symbol table and the clause's bindings.
+
+Stage: used by ``clauses``. A bare name means what it names: a party, a role or group
+(a set of parties), a territory, or an enumeration option of the field it is compared
+with. Types must agree: a party field is never compared with a territory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.language import ast
+from foedus.language import model as m
+from foedus.language.check.symbols import Symbols
+
+K = m.FieldKind
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What ``name.field`` may refer to inside a clause: the fields of the bound event."""
+
+    name: str
+    fields: dict[str, m.FieldType]
+    what: str  # for messages: 'event armed_attack', 'verdict of clause x'
+
+
+@dataclass
+class Scope:
+    symbols: Symbols
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    diags: list[Diagnostic] = field(default_factory=list)
+    context: str | None = None
+    clause: str = ""
+
+    def err(self, code: str, message: str, span: object, **kw: object) -> None:
+        self.diags.append(error(code, message, span, context=self.context, **kw))  # type: ignore[arg-type]
+
+
+_OPS = {
+    "": m.Op.EQ,
+    "==": m.Op.EQ,
+    "!=": m.Op.NE,
+    "not": m.Op.NE,
+    "within": m.Op.WITHIN,
+    "not within": m.Op.NOT_WITHIN,
+    "<": m.Op.LT,
+    "<=": m.Op.LE,
+    ">": m.Op.GT,
+    ">=": m.Op.GE,
+}
+_ORDER_OPS = {m.Op.LT, m.Op.LE, m.Op.GT, m.Op.GE}
+
+
+def _kind_word(kind: m.FieldKind) -> str:
+    return {K.ENUM: "an option", K.TEXT: "a text", K.NUMBER: "a number"}.get(kind, f"a {kind}")
+
+
+def resolve_ref(v: ast.RefValue, scope: Scope) -> tuple[m.Ref, m.FieldType] | None:
+    binding = scope.bindings.get(v.binding.text)
+    if binding is None:
+        hint = did_you_mean(v.binding.text, list(scope.bindings))
+        scope.err(
+            "unknown-binding",
+            f"`{v.binding.text}` is not bound in this clause",
+            v.binding.span,
+            suggestion=f"did you mean `{hint}`?"
+            if hint
+            else "name the trigger with `when event(...) as NAME`",
+        )
+        return None
+    ftype = binding.fields.get(v.field.text)
+    if ftype is None:
+        hint = did_you_mean(v.field.text, list(binding.fields))
+        scope.err(
+            "unknown-field",
+            f"{binding.what} has no field `{v.field.text}`",
+            v.field.span,
+            suggestion=f"did you mean `{hint}`?"
+            if hint
+            else "fields: " + ", ".join(sorted(binding.fields)),
+        )
+        return None
+    return m.Ref(v.binding.text, v.field.text, ftype.kind), ftype
+
+
+def resolve_value(v: ast.Value, expected: m.FieldType | None, scope: Scope) -> m.Value | None:
+    """Resolve ``v``; when ``expected`` is given, the value must fit that type."""
+    if isinstance(v, ast.RefValue):
+        found = resolve_ref(v, scope)
+        if found is None:
+            return None
+        ref, ftype = found
+        if expected is not None and not _compatible(ftype, expected):
+            scope.err(
+                "type-mismatch",
+                f"`{v.binding.text}.{v.field.text}` is {_kind_word(ftype.kind)}, "
+                f"but {_kind_word(expected.kind)} is expected here",
+                v.span,
+            )
+            return None
+        return ref
+    if isinstance(v, ast.Text):
+        if expected is None or expected.kind is K.TEXT:
+            return m.Const(K.TEXT, v.value)
+        if expected.kind is K.ENUM and v.value in expected.options:
+            scope.err(
+                "quoted-option",
+                f'option `{v.value}` is written without quotes',
+                v.span,
+                suggestion=f"write {v.value}",
+            )
+            return None
+        scope.err(
+            "type-mismatch",
+            f"a text is given, but {_kind_word(expected.kind)} is expected here",
+            v.span,
+        )
+        return None
+    if isinstance(v, ast.Number):
+        if expected is None or expected.kind is K.NUMBER:
+            return m.Const(K.NUMBER, v.value)
+        scope.err(
+            "type-mismatch",
+            f"a number is given, but {_kind_word(expected.kind)} is expected here",
+            v.span,
+        )
+        return None
+    return _resolve_name(v, expected, scope)
+
+
+def _compatible(actual: m.FieldType, expected: m.FieldType) -> bool:
+    if actual.kind is not expected.kind:
+        return False
+    if actual.kind is K.ENUM:
+        return set(actual.options) <= set(expected.options) or set(expected.options) <= set(
+            actual.options
+        )
+    return True
+
+
+def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.Value | None:
+    sym = scope.symbols
+    name = v.text
+    if expected is not None and expected.kind is K.ENUM:
+        if name in expected.options:
+            return m.Const(K.ENUM, name)
+        hint = did_you_mean(name, expected.options)
+        scope.err(
+            "unknown-option",
+            f"`{name}` is not an option here",
+            v.span,
+            notes=("options: " + ", ".join(expected.options),),
+            suggestion=f"did you mean `{hint}`?" if hint else None,
+        )
+        return None
+    kind = sym.kinds.get(name)
+    if name == "party":
+        kind = "role"
+    if kind is None:
+        pool: list[str]
+        if expected is not None and expected.kind is K.PARTY:
+            pool = [*sym.parties, *sym.roles, *sym.groups]
+            what = "party"
+        elif expected is not None and expected.kind is K.TERRITORY:
+            pool = list(sym.territories)
+            what = "territory"
+        elif expected is not None and expected.kind is K.TEXT:
+            scope.err(
+                "unquoted-text",
+                f"`{name}` is not a declared name; a text value is written in quotes",
+                v.span,
+                suggestion=f'write "{name}"',
+            )
+            return None
+        else:
+            pool = [*sym.parties, *sym.roles, *sym.groups, *sym.territories]
+            what = "name"
+        hint = did_you_mean(name, pool)
+        scope.err(
+            f"unknown-{what}",
+            f"unknown {what} `{name}`",
+            v.span,
+            suggestion=f"did you mean `{hint}`?" if hint else None,
+        )
+        return None
+    if kind in ("party", "role", "group"):
+        value: m.Value
+        if kind == "party":
+            value = m.Const(K.PARTY, name)
+        else:
+            rs = sym.roleset(name)
+            assert rs is not None
+            value = rs
+        actual = K.PARTY
+    elif kind == "territory":
+        value = m.Const(K.TERRITORY, name)
+        actual = K.TERRITORY
+    else:
+        scope.err(
+            "wrong-kind-of-name",
+            f"`{name}` is a {kind}, not a value",
+            v.span,
+        )
+        return None
+    if expected is not None and expected.kind is not actual:
+        scope.err(
+            "type-mismatch",
+            f"`{name}` is a {kind}, but {_kind_word(expected.kind)} is expected here",
+            v.span,
+        )
+        return None
+    return value
+
+
+def value_kind(v: m.Value) -> m.FieldKind:
+    if isinstance(v, m.RoleSet):
+        return K.PARTY
+    return v.kind
+
+
+def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: object, scope: Scope) -> m.Op:
+    """Normalise an operator for the field kind: on territories and party sets, == means within."""
+    op = _OPS[raw]
+    if op in _ORDER_OPS and kind is not K.NUMBER:
+        scope.err(
+            "ordering-not-number",
+            f"`{raw}` compares numbers, but this is {_kind_word(kind)}",
+            span,
+        )
+    if op in (m.Op.WITHIN, m.Op.NOT_WITHIN):
+        if kind is not K.TERRITORY and not isinstance(value, m.RoleSet):
+            scope.err(
+                "within-needs-territory",
+                "`within` applies to territories and to roles or groups of parties",
+                span,
+            )
+        return op
+    if kind is K.TERRITORY or isinstance(value, m.RoleSet):
+        if op is m.Op.EQ:
+            return m.Op.WITHIN
+        if op is m.Op.NE:
+            return m.Op.NOT_WITHIN
+    return op
+
+
+def resolve_pattern(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
+    event = scope.symbols.events.get(p.event.text)
+    if event is None:
+        hint = did_you_mean(p.event.text, list(scope.symbols.events))
+        scope.err(
+            "unknown-event",
+            f"unknown event `{p.event.text}`",
+            p.event.span,
+            suggestion=f"did you mean `{hint}`?"
+            if hint
+            else f"declare it with `event {p.event.text}(...)`",
+        )
+        return None
+    constraints: list[m.Constraint] = []
+    seen: set[str] = set()
+    for arg in p.args:
+        decl = event.field(arg.field.text)
+        if decl is None:
+            hint = did_you_mean(arg.field.text, [f.name for f in event.fields])
+            scope.err(
+                "unknown-field",
+                f"event `{event.name}` has no field `{arg.field.text}`",
+                arg.field.span,
+                suggestion=f"did you mean `{hint}`?"
+                if hint
+                else "fields: " + ", ".join(f.name for f in event.fields) if event.fields else None,
+            )
+            continue
+        if arg.field.text in seen:
+            scope.err("duplicate-argument", f"field `{arg.field.text}` is given twice", arg.span)
+            continue
+        seen.add(arg.field.text)
+        value = resolve_value(arg.value, decl.type, scope)
+        if value is None:
+            continue
+        op = resolve_op(arg.op, decl.type.kind, value, arg.span, scope)
+        constraints.append(m.Constraint(arg.field.text, op, value))
+    return m.Pattern(event.name, tuple(constraints), p.span)
+
+
+def resolve_guard(g: ast.GuardAst, scope: Scope) -> m.Guard | None:
+    if isinstance(g, ast.AndAst | ast.OrAst):
+        items = [resolve_guard(i, scope) for i in g.items]
+        if any(i is None for i in items):
+            return None
+        cls = m.And if isinstance(g, ast.AndAst) else m.Or
+        return cls(tuple(i for i in items if i is not None))
+    if isinstance(g, ast.NotAst):
+        inner = resolve_guard(g.item, scope)
+        return m.Not(inner) if inner is not None else None
+    return _resolve_compare(g, scope)
+
+
+def _resolve_compare(g: ast.CompareAst, scope: Scope) -> m.Compare | None:
+    # Resolve the side whose type is known first (a field reference), then the other against it.
+    left_first = isinstance(g.left, ast.RefValue) or not isinstance(g.right, ast.RefValue)
+    first, second = (g.left, g.right) if left_first else (g.right, g.left)
+    a = resolve_value(first, None, scope)
+    if a is None:
+        return None
+    expected = _type_of(a, first, scope)
+    b = resolve_value(second, expected, scope)
+    if b is None:
+        return None
+    left, right = (a, b) if left_first else (b, a)
+    op = resolve_op(g.op, value_kind(left), right, g.span, scope)
+    return m.Compare(left, op, right)
+
+
+def _type_of(v: m.Value, source: ast.Value, scope: Scope) -> m.FieldType:
+    if isinstance(v, m.Ref) and isinstance(source, ast.RefValue):
+        binding = scope.bindings[v.binding]
+        return binding.fields[v.field]
+    return m.FieldType(value_kind(v))
