@@ -13,7 +13,8 @@ pass after the last event are not yet counted as violated. Give ``--as-of`` to l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from foedus.diagnostics import (
@@ -48,8 +50,8 @@ from foedus.report.html import describe_event
 if TYPE_CHECKING:
     from foedus.language.model import Treaty
 
-PROGRESS_THRESHOLD = 50_000  # events; below this a run is quick enough to need no bar
-CHUNK = 10_000
+PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
+PROGRESS_EVENTS = 200_000  # and fewer events are evaluated too fast for a spinner
 MAX_SHOWN = 20  # diagnostics printed before a summary line
 
 
@@ -176,7 +178,8 @@ class _Session:
             )
         monitor = _feed(treaty, events)
         try:
-            result = monitor.status(as_of)
+            with _busy(f"evaluating {len(events):,} events", len(events) >= PROGRESS_EVENTS):
+                result = monitor.status(as_of)
         except EventError as exc:
             _fail(list(exc.diagnostics), {})
         return cls(treaty, events, monitor, as_of, result)
@@ -367,7 +370,10 @@ def _parse_as_of(text: str) -> datetime:
 
 def _load_events(path: Path, treaty: Treaty, skip_invalid: bool) -> list[Event]:
     try:
-        events, diagnostics = load_events(path, treaty, skip_invalid=skip_invalid)
+        with _reading(path) as progress:
+            events, diagnostics = load_events(
+                path, treaty, skip_invalid=skip_invalid, progress=progress
+            )
     except EventError as exc:
         _fail(exc.diagnostics, _event_sources(path, exc.diagnostics))
     if diagnostics:
@@ -400,26 +406,40 @@ def _feed(treaty: Treaty, events: list[Event]) -> Any:
     from foedus.engine.monitor import Monitor
 
     monitor = Monitor(treaty)
-    stderr = Console(stderr=True)
     try:
-        if len(events) < PROGRESS_THRESHOLD or not stderr.is_terminal:
-            monitor.feed_many(events)
-            return monitor
-        from rich.progress import Progress
-
-        with Progress(console=stderr, transient=True) as progress:
-            task = progress.add_task("applying events", total=len(events))
-            for chunk in _chunks(events, CHUNK):
-                monitor.feed_many(chunk)
-                progress.advance(task, len(chunk))
+        monitor.feed_many(events)
     except EventError as exc:
         _fail(list(exc.diagnostics), {})
     return monitor
 
 
-def _chunks(items: list[Event], size: int) -> Iterator[list[Event]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+@contextmanager
+def _busy(what: str, large: bool) -> Iterator[None]:
+    """A spinner on stderr while a large input is evaluated (only on a terminal)."""
+    stderr = Console(stderr=True)
+    if not large or not stderr.is_terminal:
+        yield
+        return
+    with stderr.status(what):
+        yield
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr while a large text log is read (only on a terminal)."""
+    stderr = Console(stderr=True)
+    try:
+        large = path.stat().st_size > PROGRESS_BYTES
+    except OSError:
+        large = False
+    if not large or not stderr.is_terminal or event_format(path) not in ("jsonl", "csv"):
+        yield None
+        return
+    with path.open("rb") as f:
+        total = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    with Progress(console=stderr, transient=True) as bar:
+        task = bar.add_task(f"reading {path.name}", total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 # ---------------------------------------------------------------- outputs

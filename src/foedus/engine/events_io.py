@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
+PROGRESS_EVERY = 10_000
+Progress = Callable[[int], None]
 
 __all__ = [
     "EventChecker",
@@ -90,12 +92,15 @@ def read_events_text(
     *,
     fmt: str = "jsonl",
     skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[list[Event], list[Diagnostic]]:
     """Read events from JSON Lines or CSV text; see :func:`load_events`."""
     checker = EventChecker(treaty)
     events: list[Event] = []
     diags: list[Diagnostic] = []
-    for record, where, strings, problem in _records(text, file, fmt):
+    for count, (record, where, strings, problem) in enumerate(_records(text, file, fmt), 1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
         if problem is not None:
             diags.append(problem)
             continue
@@ -181,7 +186,10 @@ def _csv_records(text: str, file: str) -> Iterator[tuple[Any, Where, bool, Diagn
 
 
 def load_events(
-    path: str | Path, treaty: Treaty, skip_invalid: bool = False
+    path: str | Path,
+    treaty: Treaty,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[list[Event], list[Diagnostic]]:
     """Read and check an event log: JSON Lines, CSV, Parquet or Arrow (by file suffix).
 
@@ -189,6 +197,8 @@ def load_events(
         path: the events file.
         treaty: the checked treaty whose event declarations the events must follow.
         skip_invalid: keep the valid events and return the diagnostics of the others.
+        progress: called with the number of records read so far, every 10,000 records
+            (text formats only), so that an interface can show a progress bar.
 
     Returns:
         The events in file order and, with ``skip_invalid``, the diagnostics.
@@ -207,7 +217,9 @@ def load_events(
         raise EventError([file_missing(file)]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EventError([file_unreadable(file, exc)]) from None
-    return read_events_text(text, treaty, file, fmt=fmt, skip_invalid=skip_invalid)
+    return read_events_text(
+        text, treaty, file, fmt=fmt, skip_invalid=skip_invalid, progress=progress
+    )
 
 
 def file_missing(file: str) -> Diagnostic:
