@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from foedus.cli import fmt_command, language_commands
+from foedus.cli import fmt_command, language_commands, run_commands
 
 app = typer.Typer(
     name="foedus",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (language_commands, fmt_command):
+for module in (language_commands, fmt_command, run_commands):
     module.register(app)
 
 
