@@ -1,0 +1,53 @@
+"""Foedus: treaties and contracts as executable code.
+
+The pipeline, in order (see docs/pipeline.md): ``language`` (text -> checked treaty),
+``engine`` (treaty + events -> verdicts), ``analysis``, then the interfaces (``cli``)
+which use only the names exported here.
+
+>>> r = check_source('treaty t "T"\\nrole r\\nparty A role r\\nevent go(by: party)\\n'
+...                  'clause c quote "A will not go" A must not go()')
+>>> r.ok
+True
+"""
+
+from foedus.diagnostics import (
+    Diagnostic,
+    EventError,
+    FoedusError,
+    Severity,
+    Span,
+    TreatyError,
+    render_json,
+    render_text,
+)
+from foedus.engine.events_io import load_events
+from foedus.engine.model import Event, RunResult
+from foedus.engine.monitor import Monitor
+from foedus.language.check import CheckResult, check_file, check_source
+from foedus.language.describe import describe_treaty
+from foedus.language.model import Treaty, to_json
+from foedus.language.parser import parse
+from foedus.language.printer import format_source
+
+__all__ = [
+    "CheckResult",
+    "Diagnostic",
+    "Event",
+    "EventError",
+    "FoedusError",
+    "Monitor",
+    "RunResult",
+    "Severity",
+    "Span",
+    "Treaty",
+    "TreatyError",
+    "check_file",
+    "check_source",
+    "describe_treaty",
+    "format_source",
+    "load_events",
+    "parse",
+    "render_json",
+    "render_text",
+    "to_json",
+]

@@ -331,7 +331,7 @@ class ConditionEffect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """``treaty enters into force after A then B and C``: steps in order; within a step, any order."""
+    """``treaty in force after A then B and C``: steps in order; within a step, any order."""
 
     effect: ConditionEffect
     steps: tuple[tuple[Pattern, ...], ...]

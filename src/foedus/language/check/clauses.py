@@ -314,9 +314,9 @@ def _beneficiary(
         return resolve_value(explicit, PARTY, scope)
     actor = scope.symbols.events[action.event].actor
     for c in action.constraints:
-        if c.field != actor and c.op in (m.Op.EQ, m.Op.WITHIN) and isinstance(c.value, m.Const | m.Ref):
-            if c.value.kind is K.PARTY:
-                return c.value
+        named = isinstance(c.value, m.Const | m.Ref) and c.value.kind is K.PARTY
+        if named and c.field != actor and c.op in (m.Op.EQ, m.Op.WITHIN):
+            return c.value
     return None
 
 
@@ -392,7 +392,8 @@ def _deadline(d: ast.DeadlineAst, trigger: m.Trigger | None, scope: Scope) -> m.
                 "calendar-needs-business-days",
                 "a calendar only counts business days",
                 d.calendar.span,
-                suggestion=f"write `within {d.amount.raw} business days ... calendar {d.calendar.text}`",
+                suggestion=f"write `within {d.amount.raw} business days ... "
+                f"calendar {d.calendar.text}`",
             )
             ok = False
         calendar = d.calendar.text
@@ -497,7 +498,8 @@ def _rule(r: ast.RuleAst, voters: m.Obligors | None, scope: Scope) -> m.Rule | N
             return None
         return m.Rule(m.RuleKind.AT_LEAST, k=k)
     assert r.num is not None and r.den is not None
-    if not (r.num.raw.isdigit() and r.den.raw.isdigit()) or not 0 < int(r.num.raw) <= int(r.den.raw):
+    digits = r.num.raw.isdigit() and r.den.raw.isdigit()
+    if not digits or not 0 < int(r.num.raw) <= int(r.den.raw):
         scope.err(
             "bad-fraction",
             f"`{r.num.raw}/{r.den.raw}` is not a fraction between 0 and 1",

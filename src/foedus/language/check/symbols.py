@@ -126,7 +126,9 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
                 if declare(t.name, "territory"):
                     title = t.title.value if t.title else t.name.text
                     parent = t.parent.text if t.parent else None
-                    table.territories[t.name.text] = m.Territory(t.name.text, title, parent, t.name.span)
+                    table.territories[t.name.text] = m.Territory(
+                        t.name.text, title, parent, t.name.span
+                    )
     _check_territories(stmts, table, diags)
     for s in stmts:
         if isinstance(s, ast.EventDecl) and declare(s.name, "event"):
