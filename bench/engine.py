@@ -33,8 +33,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from foedus.engine.events_io import load_columns, load_events, write_events
-from foedus.engine.model import Event
+from foedus import Event, Monitor, check_source, load_events, render_text
+from foedus.engine.events_io import load_columns, write_events
 
 START = datetime(2022, 3, 29, tzinfo=UTC)
 GUARANTORS = ("US", "GB", "FR", "CN", "RU", "DE", "TR", "IL", "PL")
@@ -118,12 +118,10 @@ def gen_flagship(n: int, seed: int = 2) -> list[Event]:
 
 
 def check(text: str) -> Any:
-    from foedus.language.check import check_source
-
-    treaty, diagnostics = check_source(text, "bench.foedus")
-    if treaty is None:
-        raise SystemExit("\n".join(d.message for d in diagnostics))
-    return treaty
+    checked = check_source(text, "bench.foedus")
+    if checked.treaty is None:
+        raise SystemExit(render_text(checked.diagnostics, checked.sources))
+    return checked.treaty
 
 
 def violations(result: Any) -> int:
@@ -131,8 +129,6 @@ def violations(result: Any) -> int:
 
 
 def run_stream(treaty: Any, events: list[Event], path: Path) -> int:
-    from foedus.engine.monitor import Monitor
-
     monitor = Monitor(treaty)
     for event in events:
         monitor.feed(event)
@@ -140,8 +136,6 @@ def run_stream(treaty: Any, events: list[Event], path: Path) -> int:
 
 
 def run_jsonl(treaty: Any, events: list[Event], path: Path) -> int:
-    from foedus.engine.monitor import Monitor
-
     loaded, _ = load_events(path.with_suffix(".jsonl"), treaty)
     monitor = Monitor(treaty)
     monitor.feed_many(loaded)
@@ -149,8 +143,6 @@ def run_jsonl(treaty: Any, events: list[Event], path: Path) -> int:
 
 
 def run_parquet(treaty: Any, events: list[Event], path: Path) -> int:
-    from foedus.engine.monitor import Monitor
-
     stream, _ = load_columns(path.with_suffix(".parquet"), treaty)
     monitor = Monitor(treaty)
     monitor.feed_many(stream)

@@ -22,7 +22,7 @@ import pytest
 
 reelay = pytest.importorskip("reelay")
 
-from foedus.engine.model import Event  # noqa: E402
+from foedus import Event, Monitor, Treaty, check_source  # noqa: E402
 
 DEADLINE_HOURS = 72
 START = datetime(2022, 3, 29, tzinfo=UTC)
@@ -124,9 +124,7 @@ def oracle_violations(trace: Trace) -> set[str]:
     }
 
 
-def foedus_violations(trace: Trace, treaty: object) -> set[str]:
-    from foedus.engine.monitor import Monitor
-
+def foedus_violations(trace: Trace, treaty: Treaty) -> set[str]:
     monitor = Monitor(treaty)
     monitor.feed_many(trace.events())
     result = monitor.status(trace.as_of)
@@ -134,13 +132,10 @@ def foedus_violations(trace: Trace, treaty: object) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def treaty() -> object:
-    check = pytest.importorskip("foedus.language.check")
-    if not hasattr(check, "check_source"):
-        pytest.skip("the checker is not available yet")
-    checked, diagnostics = check.check_source(TREATY, "bounded_response.foedus")
-    assert checked is not None, diagnostics
-    return checked
+def treaty() -> Treaty:
+    checked = check_source(TREATY, "bounded_response.foedus")
+    assert checked.treaty is not None, checked.diagnostics
+    return checked.treaty
 
 
 def test_reelay_harness_agrees_with_a_direct_reading() -> None:
@@ -149,7 +144,7 @@ def test_reelay_harness_agrees_with_a_direct_reading() -> None:
         assert reelay_violations(trace) == oracle_violations(trace), trace
 
 
-def test_foedus_violations_equal_reelay(treaty: object) -> None:
+def test_foedus_violations_equal_reelay(treaty: Treaty) -> None:
     """On 200 seeded traces Foedus marks exactly the attacks reelay finds unanswered."""
     total = 0
     for trace in traces():

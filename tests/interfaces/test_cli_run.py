@@ -14,10 +14,6 @@ from typer.testing import CliRunner
 
 from foedus.cli import run_commands
 
-pytest.importorskip("foedus.engine.monitor", reason="the engine monitor is not available yet")
-if not hasattr(pytest.importorskip("foedus.language.check"), "check_source"):
-    pytest.skip("the checker is not available yet", allow_module_level=True)
-
 TREATY = """\
 treaty mini "Mini <guarantee> & co"
 role guaranteed, guarantor
@@ -87,7 +83,8 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def invoke(*args: str | Path):
-    result = CliRunner().invoke(_app(), [str(a) for a in args])
+    # A wide terminal, so that table cells are not wrapped.
+    result = CliRunner().invoke(_app(), [str(a) for a in args], env={"COLUMNS": "200"})
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result

@@ -19,24 +19,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from foedus.diagnostics import (
+from foedus import (
     Diagnostic,
+    Event,
     EventError,
+    Monitor,
+    RunResult,
     Span,
-    did_you_mean,
-    error,
-    has_errors,
+    Treaty,
+    check_file,
+    load_events,
     render_text,
 )
-from foedus.engine.events_io import event_format, load_events
-from foedus.engine.model import Event, ObligationInstance, RunResult
+from foedus.diagnostics import did_you_mean, error, has_errors
+from foedus.engine.events_io import event_format
+from foedus.engine.model import ObligationInstance
 from foedus.report import render_html, result_to_json, sorted_obligations, time_left
 from foedus.report.data import (
     obligation_to_json,
@@ -46,9 +50,6 @@ from foedus.report.data import (
     tally_counts,
 )
 from foedus.report.html import describe_event
-
-if TYPE_CHECKING:
-    from foedus.language.model import Treaty
 
 PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
 PROGRESS_EVENTS = 200_000  # and fewer events are evaluated too fast for a spinner
@@ -306,23 +307,10 @@ def _fail(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> NoRetur
 
 
 def _load_treaty(path: Path) -> Treaty:
-    from foedus.language.check import check_source
-    from foedus.language.parser import decode_source
-
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
-        _fail([error("unreadable-file", f"cannot read `{path}`: {reason}")], {})
-    text, diagnostics = decode_source(data, name)
-    if text is None:
-        _fail(diagnostics, {})
-    treaty, diagnostics = check_source(text, name)
-    sources = {name: text}
-    if treaty is None or has_errors(diagnostics):
-        _fail(diagnostics, _with_imports(sources, diagnostics))
-    return treaty
+    checked = check_file(path)
+    if checked.treaty is None or has_errors(checked.diagnostics):
+        _fail(checked.diagnostics, _with_imports(dict(checked.sources), checked.diagnostics))
+    return checked.treaty
 
 
 def _with_imports(sources: dict[str, str], diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
@@ -403,8 +391,6 @@ def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, s
 
 
 def _feed(treaty: Treaty, events: list[Event]) -> Any:
-    from foedus.engine.monitor import Monitor
-
     monitor = Monitor(treaty)
     try:
         monitor.feed_many(events)
