@@ -90,14 +90,10 @@ class Monitor:
         """
         if self._cache is not None and self._cache[0] == as_of:
             return self._cache[1]
-        live = self._sync(as_of)
-        heap = live.heap
-        if heap and heap[0][0] < as_of:
-            fork = live.clone()
-            fork.advance(as_of)
-            result = build_result(fork, as_of)
-        else:
-            result = build_result(live, as_of)
+        # the result must not see later changes of the live state: read it from a copy
+        fork = self._sync(as_of).clone()
+        fork.advance(as_of)
+        result = build_result(fork, as_of)
         self._cache = (as_of, result)
         return result
 

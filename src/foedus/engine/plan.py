@@ -77,6 +77,12 @@ class ClausePlan:
     steps: tuple[tuple[Pattern, ...], ...] = ()
     step_tests: tuple[tuple[Test, ...], ...] = ()
     effect: ConditionEffect | None = None
+    # references the action pattern and the exceptions depend on, and closures/obligor
+    # tuples already built for given reference values (a pure cache shared by copies)
+    action_refs: tuple[Ref, ...] = ()
+    action_cache: dict[tuple[Any, ...], Test] = field(default_factory=dict)
+    obligor_refs: tuple[Ref, ...] = ()
+    obligor_cache: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def binding(self) -> str | None:
@@ -129,6 +135,9 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
         plan.actor_field = event_type.actor if event_type is not None else None
         if not _has_ref(body.action):
             plan.static_action = matcher.pattern(body.action, {})
+        plan.action_refs = tuple(
+            c.value for c in body.action.constraints if isinstance(c.value, Ref)
+        )
     if isinstance(body, Obligation | Prohibition):
         plan.beneficiary = body.beneficiary
     if isinstance(body, Obligation):
@@ -163,6 +172,7 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
         plan.label = obligors_label(plan.obligors)
         if not _has_ref(plan.obligors):
             plan.static_obligors = matcher.obligors(plan.obligors, {})
+        plan.obligor_refs = tuple(v for v in plan.obligors.exceptions if isinstance(v, Ref))
     return plan
 
 

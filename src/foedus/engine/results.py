@@ -7,8 +7,9 @@ path of the monitor never formats a string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from foedus.engine.matching import render_pattern
 from foedus.engine.model import (
@@ -25,7 +26,7 @@ from foedus.engine.plan import ClausePlan
 from foedus.engine.runtime import Activation, DecisionItem, Item, Runtime
 from foedus.language.model import RuleKind
 
-__all__ = ["build_result", "clause_explanation", "fmt_time"]
+__all__ = ["Instances", "build_result", "clause_explanation", "fmt_time"]
 
 
 def fmt_time(at: datetime | None) -> str:
@@ -195,31 +196,83 @@ def _condition_text(runtime: Runtime, plan: ClausePlan) -> str:
     return f"{prefix}step {step + 1} of {total}: waiting for {' and '.join(waiting)}"
 
 
-def _time_key(at: datetime | None) -> tuple[Any, ...]:
-    return (0,) if at is None else (1, at)
+class Instances(Sequence[ObligationInstance]):
+    """The obligation and prohibition instances of a run, built on first access.
+
+    A compact result store: the monitor keeps one small record per instance and only
+    builds the :class:`ObligationInstance` values (with their explanations) when they are
+    read. Behaves as a tuple: equal to a tuple or another :class:`Instances` with the same
+    items.
+    """
+
+    __slots__ = ("_as_of", "_breaches", "_built", "_records", "_size")
+
+    def __init__(
+        self, records: list[Item | Activation], breaches: dict[str, int], as_of: datetime
+    ) -> None:
+        self._records = records
+        self._breaches = breaches
+        self._as_of = as_of
+        self._built: tuple[ObligationInstance, ...] | None = None
+        skipped = sum(1 for x in records if type(x) is Activation and breaches.get(x.key))
+        self._size = len(records) - skipped
+
+    def materialize(self) -> tuple[ObligationInstance, ...]:
+        """Every instance, in the order they arose."""
+        if self._built is None:
+            as_of, breaches = self._as_of, self._breaches
+            out = []
+            for x in self._records:
+                if type(x) is Activation:
+                    if not breaches.get(x.key):
+                        out.append(_respected(x, as_of))
+                else:
+                    out.append(_obligation(x, as_of))  # type: ignore[arg-type]
+            self._built = tuple(out)
+        return self._built
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> ObligationInstance: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ObligationInstance, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self.materialize()[index]
+
+    def __iter__(self) -> Iterator[ObligationInstance]:
+        return iter(self.materialize())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Instances):
+            return self.materialize() == other.materialize()
+        if isinstance(other, tuple):
+            return self.materialize() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.materialize())
 
 
 def build_result(runtime: Runtime, as_of: datetime) -> RunResult:
-    """The run result of ``runtime`` (already advanced to ``as_of``), sorted deterministically."""
+    """The run result of ``runtime`` (a private copy advanced to ``as_of``).
+
+    Entries come in the order they arose, which depends only on the sorted events: the
+    trigger time, then the event id, then the clause order, then the obligor order.
+    """
     plan = runtime.plan
-    obligations = [_obligation(i, as_of) for i in runtime.settled]
-    obligations += [_obligation(i, as_of) for i in runtime.pending.values()]
-    obligations += [
-        _respected(a, as_of) for a in runtime.activation_list if not runtime.breaches.get(a.key)
-    ]
-    index = {p.id: p.index for p in plan.clauses}
-    obligations.sort(key=lambda o: (*_time_key(o.triggered_at), index[o.clause], o.id))
-    decisions = [_decision(d) for d in runtime.decided]
-    decisions += [_decision(d) for opened in runtime.dec_open.values() for d in opened.values()]
-    decisions.sort(key=lambda d: (d.opened_at, index[d.clause], d.id))
-    not_arisen = sorted(runtime.not_arisen, key=lambda n: (*_time_key(n[0]), n[1], n[3], n[4]))
     return RunResult(
         treaty=plan.treaty.name,
         as_of=as_of,
         treaty_status=runtime.status,
-        obligations=tuple(obligations),
-        decisions=tuple(decisions),
-        not_arisen=tuple(NonArising(c, e, r) for _, _, c, e, r in not_arisen),
+        obligations=Instances(runtime.arisen, runtime.breaches, as_of),  # type: ignore[arg-type]
+        decisions=tuple(_decision(d) for d in runtime.decisions),
+        not_arisen=tuple(NonArising(c, e, r) for _, _, c, e, r in runtime.not_arisen),
         conditions={p.id: _condition_text(runtime, p) for p in plan.condition_plans},
         permissions={k: tuple(v) for k, v in sorted(runtime.permissions.items())},
     )

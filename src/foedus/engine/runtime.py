@@ -153,7 +153,7 @@ class DecisionItem:
 class Activation:
     """A period in which a prohibition applies to a set of obligors (immutable)."""
 
-    __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "test",
+    __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "status", "test",
                  "trigger_at", "trigger_id")
 
     def __init__(
@@ -169,6 +169,7 @@ class Activation:
         trigger_at: datetime | None = None,
     ) -> None:
         self.trigger_at = trigger_at
+        self.status = None  # never pending: copies share it
         self.plan = plan
         self.key = key
         self.members = members
@@ -210,16 +211,16 @@ class Runtime:
             p.id: [0, set(), None, None] for p in plan.condition_plans
         }
         self.open: dict[str, dict[str, dict[str, Item]]] = {}
-        self.pending: dict[str, Item] = {}
-        self.settled: list[Item] = []
+        # everything that arose, in the order it arose (the output order)
+        self.arisen: list[Item | Activation] = []
         self.dec_open: dict[str, dict[str, DecisionItem]] = {}
-        self.decided: list[DecisionItem] = []
+        self.decisions: list[DecisionItem] = []
+        # (due, seq, items with that due) or (closes, seq, decision)
         self.heap: list[tuple[datetime, int, Any]] = []
         self.seq = 0
         self.not_arisen: list[tuple[datetime | None, int, str, str, str]] = []
         self.permissions: dict[str, list[str]] = {p.id: [] for p in plan.permission_plans}
         self.activations: dict[str, dict[str, Activation]] = {}
-        self.activation_list: list[Activation] = []
         self.breaches: dict[str, int] = {}  # activation key -> number of violations
         self.pos = 0  # events of the sorted log applied
         self.last_at: datetime | None = None
@@ -242,30 +243,40 @@ class Runtime:
                      "seq", "pos", "last_at", "last_id", "clock"):
             setattr(new, name, getattr(self, name))
         new.cond = {k: [v[0], set(v[1]), v[2], v[3]] for k, v in self.cond.items()}
-        new.pending = {}
-        for key, item in self.pending.items():
-            copy = item.copy()
-            memo[id(item)] = copy
-            new.pending[key] = copy
+        arisen: list[Item | Activation] = []
+        append = arisen.append
+        for x in self.arisen:
+            if x.status is PENDING:
+                copy = x.copy()  # type: ignore[union-attr]
+                memo[id(x)] = copy
+                append(copy)
+            else:
+                append(x)
+        new.arisen = arisen
         new.open = {
             t: {a: {i: memo[id(x)] for i, x in d.items()} for a, d in by_actor.items()}
             for t, by_actor in self.open.items()
         }
-        new.dec_open = {}
-        for cid, opened in self.dec_open.items():
-            copies = {}
-            for key, dec in opened.items():
+        decisions: list[DecisionItem] = []
+        for dec in self.decisions:
+            if dec.status is OPEN:
                 copy = dec.copy()
                 memo[id(dec)] = copy
-                copies[key] = copy
-            new.dec_open[cid] = copies
-        new.heap = [(d, s, memo.get(id(x), x)) for d, s, x in self.heap]
-        new.settled = list(self.settled)
-        new.decided = list(self.decided)
+                decisions.append(copy)
+            else:
+                decisions.append(dec)
+        new.decisions = decisions
+        new.dec_open = {
+            cid: {k: memo[id(d)] for k, d in opened.items()}
+            for cid, opened in self.dec_open.items()
+        }
+        new.heap = [
+            (d, s, [memo.get(id(i), i) for i in x] if type(x) is list else memo.get(id(x), x))
+            for d, s, x in self.heap
+        ]
         new.not_arisen = list(self.not_arisen)
         new.permissions = {k: list(v) for k, v in self.permissions.items()}
         new.activations = {t: dict(d) for t, d in self.activations.items()}
-        new.activation_list = list(self.activation_list)
         new.breaches = dict(self.breaches)
         return new
 
@@ -275,12 +286,13 @@ class Runtime:
         """Settle every deadline strictly before ``until``, in due order."""
         heap = self.heap
         while heap and heap[0][0] < until:
-            _, _, item = heappop(heap)
-            if isinstance(item, Item):
-                if item.status is PENDING:
-                    self._violate(item)
-            elif item.status is OPEN:
-                self._close(item)
+            _, _, x = heappop(heap)
+            if type(x) is list:
+                for item in x:
+                    if item.status is PENDING:
+                        self._violate(item)
+            elif x.status is OPEN:
+                self._close(x)
         if self.clock is None or until > self.clock:
             self.clock = until
 
@@ -388,9 +400,10 @@ class Runtime:
         self.status, self.status_at, self.status_event = status, ev.at, ev.id
 
     def _terminate(self, ev: Event) -> None:
-        for item in list(self.pending.values()):
-            if item.plan.standalone:
+        for item in self.arisen:
+            if item.status is not PENDING or item.plan.standalone:
                 continue
+            assert isinstance(item, Item)
             item.status = DISCHARGED
             item.settled_at, item.settled_by = ev.at, ev.id
             self._settle(item)
@@ -462,7 +475,13 @@ class Runtime:
         matcher = self.plan.matcher
         obligors = plan.static_obligors
         if obligors is None and plan.obligors is not None:
-            obligors = matcher.obligors(plan.obligors, bindings)
+            key_o = tuple(matcher.resolve(r, bindings) for r in plan.obligor_refs)
+            obligors = plan.obligor_cache.get(key_o)
+            if obligors is None:
+                obligors = matcher.obligors(plan.obligors, bindings)
+                if len(plan.obligor_cache) > 4096:
+                    plan.obligor_cache.clear()
+                plan.obligor_cache[key_o] = obligors
         if not obligors:
             who = "no voter left" if kind is ClauseKind.DECISION else "no obligor left"
             why = f"{who}: every {plan.obligors.among.name if plan.obligors else '?'} is excepted"
@@ -490,7 +509,13 @@ class Runtime:
             return
         test = plan.static_action
         if test is None and plan.action is not None:
-            test = matcher.pattern(plan.action, bindings)
+            key_a = tuple(matcher.resolve(r, bindings) for r in plan.action_refs)
+            test = plan.action_cache.get(key_a)
+            if test is None:
+                test = matcher.pattern(plan.action, bindings)
+                if len(plan.action_cache) > 4096:
+                    plan.action_cache.clear()
+                plan.action_cache[key_a] = test
         beneficiary = None
         if plan.beneficiary is not None:
             got = matcher.resolve(plan.beneficiary, bindings)
@@ -498,14 +523,15 @@ class Runtime:
         assert plan.obligors is not None
         prefix = f"{plan.id}/{key}/"
         action_type = plan.action.event if plan.action is not None else ""
-        heap = self.heap
         if plan.obligors.quantifier is Quantifier.EACH:
+            group = []
             for party in obligors:
                 item = Item(prefix + party, plan, party, (party,), 1, beneficiary, trigger_id,
                             at, trigger_fields, due, test, bindings)
                 self._register(item, action_type)
-                self.seq += 1
-                heappush(heap, (due, self.seq, item))
+                group.append(item)
+            self.seq += 1
+            heappush(self.heap, (due, self.seq, group))
         else:
             k = 1 if plan.obligors.quantifier is Quantifier.ANY else plan.obligors.k
             tag = "any" if k == 1 and plan.obligors.quantifier is Quantifier.ANY else f"{k}-of"
@@ -514,10 +540,10 @@ class Runtime:
             item.acted = {}
             self._register(item, action_type)
             self.seq += 1
-            heappush(heap, (due, self.seq, item))
+            heappush(self.heap, (due, self.seq, [item]))
 
     def _register(self, item: Item, action_type: str) -> None:
-        self.pending[item.id] = item
+        self.arisen.append(item)
         by_actor = self.open.get(action_type)
         if by_actor is None:
             by_actor = self.open[action_type] = {}
@@ -541,9 +567,7 @@ class Runtime:
                     del by_actor[member]
 
     def _settle(self, item: Item) -> None:
-        del self.pending[item.id]
         self._unregister(item)
-        self.settled.append(item)
 
     # ------------------------------------------------------------ obligations
 
@@ -613,7 +637,7 @@ class Runtime:
                          None if key == "all" else key, bindings, at)
         event = plan.action.event if plan.action is not None else ""
         self.activations.setdefault(event, {})[act.key] = act
-        self.activation_list.append(act)
+        self.arisen.append(act)
 
     def _prohibitions(self, ev: Event, event_type: str) -> None:
         acts = self.activations.get(event_type)
@@ -645,7 +669,7 @@ class Runtime:
             item.kind = "prohibition"
             item.status = ProhibitionStatus.VIOLATED
             item.settled_at, item.settled_by = at, ev.id
-            self.settled.append(item)
+            self.arisen.append(item)
             self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
             if self.plan.on_verdict:
                 self._verdict(TriggerKind.VIOLATED, item, at, fields)
@@ -700,6 +724,7 @@ class Runtime:
         dec.resolved_by = None
         dec.bindings = bindings
         self.dec_open.setdefault(plan.id, {})[dec.id] = dec
+        self.decisions.append(dec)
         self.seq += 1
         heappush(self.heap, (closes, self.seq, dec))
 
@@ -768,7 +793,6 @@ class Runtime:
         del opened[dec.id]
         if not opened:
             del self.dec_open[dec.plan.id]
-        self.decided.append(dec)
         cid = dec.plan.id
         on_verdict = self.plan.on_verdict
         fired = {DecisionStatus.ADOPTED: TriggerKind.ADOPTED,
