@@ -13,9 +13,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+FLAGSHIP := examples/istanbul_2022.foedus
+SCENARIO := examples/istanbul_2022.events.jsonl
+AS_OF    := 2022-10-15T00:00:00+03:00
+
+# The seed's guarantee system, checked, described, run on its scenario and reported.
 demo: $(STAMP)
-	$(BIN)/foedus check examples/istanbul_2022.foedus
-	$(BIN)/foedus describe examples/istanbul_2022.foedus
+	$(BIN)/foedus check $(FLAGSHIP)
+	$(BIN)/foedus describe $(FLAGSHIP)
+	$(BIN)/foedus run $(FLAGSHIP) $(SCENARIO) --as-of $(AS_OF)
+	$(BIN)/foedus explain $(FLAGSHIP) $(SCENARIO) consult/e17/CN --as-of $(AS_OF)
+	$(BIN)/foedus explain $(FLAGSHIP) $(SCENARIO) consult --as-of $(AS_OF)
+	mkdir -p out
+	$(BIN)/foedus report $(FLAGSHIP) $(SCENARIO) --as-of $(AS_OF) -o out/istanbul_2022.html
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
