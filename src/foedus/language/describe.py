@@ -6,7 +6,7 @@ Stage: reads ``model.Treaty`` (after ``check``); used by ``foedus describe``.
 >>> t = check_source('treaty t "T"\\nrole r\\nparty A "Alpha" role r\\n'
 ...                  'event go(by: party)\\nclause c quote "A will not go" A must not go()').treaty
 >>> print(describe_clause(t, t.clauses[0]))
-Alpha (A) must never go, while the treaty is in force.
+Alpha (A) must never do “go”, while the treaty is in force.
 """
 
 from __future__ import annotations
@@ -60,18 +60,21 @@ def describe_clause(treaty: m.Treaty, clause: m.Clause) -> str:
     if isinstance(b, m.Obligation):
         when = _trigger(treaty, b.trigger) + ", " if b.trigger else ""
         who = _obligors(treaty, b.obligors)
-        to = f" for {_value(treaty, b.beneficiary)}" if b.beneficiary is not None else ""
-        text = f"{when}{who} must {_pattern(treaty, b.action)}{to} {_deadline(b.deadline)}."
+        action = _pattern(treaty, b.action)
+        to = ""
+        if b.beneficiary is not None and _value(treaty, b.beneficiary) not in action:
+            to = f" for {_value(treaty, b.beneficiary)}"
+        text = f"{when}{who} must do {action}{to} {_deadline(b.deadline)}."
         return _cap(text) + scope
     if isinstance(b, m.Prohibition):
         when = _trigger(treaty, b.trigger) + ", " if b.trigger else ""
         who = _obligors(treaty, b.obligors, prohibition=True)
         in_force = "" if clause.standalone else ", while the treaty is in force"
         window = _window(b.window) or in_force
-        return _cap(f"{when}{who} must never {_pattern(treaty, b.action)}{window}.") + scope
+        return _cap(f"{when}{who} must never do {_pattern(treaty, b.action)}{window}.") + scope
     if isinstance(b, m.Permission):
         who = _obligors(treaty, b.obligors)
-        return _cap(f"{who} may {_pattern(treaty, b.action)}{_window(b.window)}.") + scope
+        return _cap(f"{who} may do {_pattern(treaty, b.action)}{_window(b.window)}.") + scope
     if isinstance(b, m.Decision):
         rule = _rule(b.rule)
         voters = _set(treaty, b.voters.among, b.voters.exceptions)
@@ -148,12 +151,24 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+_PREPOSITIONS = {"with", "to", "for", "by", "at", "in", "on", "from", "against", "towards"}
+
+
 def _pattern(treaty: m.Treaty, p: m.Pattern, noun: bool = False) -> str:
-    head = _words(p.event)
-    if not p.constraints:
-        return head
-    parts = [f"{_words(c.field)} {_OPS[c.op]} {_value(treaty, c.value)}" for c in p.constraints]
-    return f"{head} ({', '.join(parts)})"
+    """``consultations(with: UA)`` -> '“consultations” with Ukraine (UA)'."""
+    head = f"“{_words(p.event)}”"
+    inline: list[str] = []
+    where: list[str] = []
+    for c in p.constraints:
+        value = _value(treaty, c.value)
+        if c.field in _PREPOSITIONS and c.op in (m.Op.EQ, m.Op.WITHIN):
+            inline.append(f"{c.field} {value}")
+        else:
+            where.append(f"{_words(c.field)} {_OPS[c.op]} {value}")
+    text = " ".join([head, *inline])
+    if where:
+        text += " where " + " and ".join(where)
+    return text
 
 
 def _guard(treaty: m.Treaty, g: m.Guard) -> str:
