@@ -37,7 +37,7 @@ from foedus.engine.monitor import Monitor
 from foedus.language import model as m
 
 
-def run(t: m.Treaty, events: list[Event], as_of_days: float = 10) -> Monitor:
+def run(t: m.Treaty, events: list[Event]) -> Monitor:
     mon = Monitor(t)
     mon.feed_many(events)
     return mon

@@ -16,8 +16,9 @@ Rules (``docs/semantics.md`` has the table):
   local calendar day after the anchor's day.
 * ``by DATE`` is that fixed instant.
 
-Results are expressed in the anchor's UTC offset (end of day: in the deadline's zone),
-so a message reads in the time zone of the event that started the clock.
+Results are expressed in the deadline's zone, so a message reads in local time there;
+with the default zone ``UTC`` they keep the anchor's UTC offset instead, so they read in
+the time zone of the event that started the clock.
 
 >>> from foedus.language.model import Deadline, DeadlineKind, Duration, Unit
 >>> start = datetime(2022, 1, 31, 9, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
@@ -120,7 +121,7 @@ def due_at(
         return end_of_day(anchor_at, n, zone(deadline.zone))
     unit = duration.unit
     if unit is Unit.HOURS:
-        return anchor_at + timedelta(hours=n)
+        return _express(anchor_at + timedelta(hours=n), deadline.zone, anchor_at)
     if unit is Unit.BUSINESS_DAYS:
         cal = (calendars or {}).get(deadline.calendar or "")
         tz = zone(cal.zone if cal is not None else deadline.zone)
@@ -129,7 +130,7 @@ def due_at(
         holidays = frozenset(cal.holidays) if cal is not None else frozenset()
         day = add_business_days(local.date(), n, workdays, holidays)
         wall = datetime.combine(day, local.time().replace(tzinfo=None))
-        return localize(wall, tz).astimezone(anchor_at.tzinfo)
+        return _express(localize(wall, tz), cal.zone if cal else deadline.zone, anchor_at)
     tz = zone(deadline.zone)
     wall = anchor_at.astimezone(tz).replace(tzinfo=None)
     if unit is Unit.DAYS:
@@ -139,4 +140,10 @@ def due_at(
     else:
         months = n if unit is Unit.MONTHS else 12 * n
         wall = datetime.combine(add_months(wall.date(), months), wall.time())
-    return localize(wall, tz).astimezone(anchor_at.tzinfo)
+    return _express(localize(wall, tz), deadline.zone, anchor_at)
+
+
+def _express(due: datetime, zone_name: str, anchor_at: datetime) -> datetime:
+    if zone_name == "UTC":
+        return due.astimezone(anchor_at.tzinfo)
+    return due.astimezone(zone(zone_name))

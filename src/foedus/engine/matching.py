@@ -67,6 +67,7 @@ __all__ = [
     "Bindings",
     "Bound",
     "Matcher",
+    "fmt_time",
     "fmt_value",
     "obligors_label",
     "render_guard",
@@ -86,6 +87,17 @@ def fmt_value(value: Any) -> str:
     if value is MISSING or value is None:
         return "?"
     return str(value)
+
+
+def fmt_time(at: datetime | None) -> str:
+    """``2022-04-04T10:00+03:00``: minutes unless the instant has seconds."""
+    if at is None:
+        return "the start"
+    if at.second == 0 and at.microsecond == 0:
+        return at.isoformat(timespec="minutes")
+    if at.microsecond == 0:
+        return at.isoformat(timespec="seconds")
+    return at.isoformat()
 
 
 def render_value(value: Value, bindings: Bindings | None = None) -> str:

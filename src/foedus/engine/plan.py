@@ -147,6 +147,7 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
             d.kind is DeadlineKind.WITHIN
             and d.duration is not None
             and d.duration.unit is Unit.HOURS
+            and d.zone == "UTC"
             and (d.anchor is None or (body.trigger and d.anchor == body.trigger.binding))
         ):
             plan.hours = timedelta(hours=d.duration.amount)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, overload
 
-from foedus.engine.matching import render_pattern
+from foedus.engine.matching import fmt_time, render_pattern
 from foedus.engine.model import (
     DecisionInstance,
     DecisionStatus,
@@ -27,17 +27,6 @@ from foedus.engine.runtime import Activation, DecisionItem, Item, Runtime
 from foedus.language.model import RuleKind
 
 __all__ = ["Instances", "build_result", "clause_explanation", "fmt_time"]
-
-
-def fmt_time(at: datetime | None) -> str:
-    """``2022-04-04T10:00+03:00``: minutes unless the instant has seconds."""
-    if at is None:
-        return "the start"
-    if at.second == 0 and at.microsecond == 0:
-        return at.isoformat(timespec="minutes")
-    if at.microsecond == 0:
-        return at.isoformat(timespec="seconds")
-    return at.isoformat()
 
 
 def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Explanation:

@@ -28,7 +28,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 from foedus.engine.deadlines import due_at
-from foedus.engine.matching import MISSING, Bindings, Test, fmt_value, render_guard
+from foedus.engine.matching import MISSING, Bindings, Test, fmt_time, fmt_value, render_guard
 from foedus.engine.model import (
     DecisionStatus,
     Event,
@@ -340,7 +340,7 @@ class Runtime:
     def _reason_not_in_force(self) -> str:
         if self.status is TreatyStatus.NOT_IN_FORCE:
             return "treaty not in force yet"
-        since = f" since {self.status_at.isoformat()}" if self.status_at else ""
+        since = f" since {fmt_time(self.status_at)}" if self.status_at else ""
         if self.status is TreatyStatus.SUSPENDED:
             return f"treaty suspended{since} (event {self.status_event})"
         return f"treaty terminated{since} (event {self.status_event})"
@@ -806,5 +806,5 @@ class Runtime:
                                                  dec.trigger_id)
                     self._fire(dep, bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
                 else:
-                    why = f"decision {dec.id} was {outcome.value} at {at.isoformat()}"
+                    why = f"decision {dec.id} was {outcome.value} at {fmt_time(at)}"
                     self._not_arisen(at, dep, dec.trigger_id or dec.id, why)

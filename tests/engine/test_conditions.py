@@ -1,0 +1,129 @@
+"""Entry into force, suspension, resumption and termination (docs/semantics.md §2)."""
+
+from __future__ import annotations
+
+from engine_builders import (
+    at,
+    attack,
+    by_date,
+    by_status,
+    condition,
+    consult,
+    ev,
+    obligation,
+    pat,
+    prohibition,
+    single,
+    three_days,
+    treaty,
+)
+
+from foedus.engine.model import Event
+from foedus.engine.monitor import Monitor
+from foedus.language import model as m
+
+ENTRY = condition("entry", "entry_into_force", (pat("ceasefire"),),
+                  (pat("emergency_ends"), pat("referendum")), (pat("signature"),))
+
+
+def run(t: m.Treaty, events: list[Event]) -> Monitor:
+    mon = Monitor(t)
+    mon.feed_many(events)
+    return mon
+
+
+def steps(*types: str) -> list[Event]:
+    """One event of each type, an hour apart from T0."""
+    return [ev(f"s{i}", at(i), t, **({"by": "UA"} if t == "signature" else {}))
+            for i, t in enumerate(types)]
+
+
+def test_no_entry_clause_means_in_force_from_the_start() -> None:
+    """Example 2.2: without an entry-into-force clause the treaty is in force at once."""
+    result = Monitor(treaty(three_days())).status(at(0))
+    assert result.treaty_status.value == "in_force"
+
+
+def test_steps_in_order_enter_into_force() -> None:
+    """Example 2.2: ceasefire, then emergency end and referendum in any order, then signature."""
+    t = treaty(ENTRY)
+    events = steps("ceasefire", "referendum", "emergency_ends", "signature")
+    result = run(t, events).status(at(9))
+    assert result.treaty_status.value == "in_force"
+    assert result.conditions == {"entry": "met at 2022-03-29T13:00+03:00 (event s3)"}
+
+
+def test_a_later_step_only_counts_after_the_previous_one() -> None:
+    """Example 2.2: a signature before the ceasefire does not count and must come again."""
+    t = treaty(ENTRY)
+    events = steps("signature", "ceasefire", "referendum", "emergency_ends")
+    result = run(t, events).status(at(9))
+    assert result.treaty_status.value == "not_in_force"
+    assert result.conditions["entry"] == "step 3 of 3: waiting for signature()"
+
+
+def test_trigger_before_entry_does_not_create_obligations() -> None:
+    """Example 2.3: an attack before entry into force gives a non-arising, not an obligation."""
+    t = treaty(ENTRY, three_days())
+    events = [attack("a0", at(0.5)), *steps("ceasefire", "referendum", "emergency_ends",
+                                            "signature"), attack("a1", at(5))]
+    result = run(t, events).status(at(9))
+    assert {o.trigger_event for o in result.obligations} == {"a1"}
+    (na,) = result.not_arisen
+    assert (na.event, na.reason) == ("a0", "treaty not in force yet")
+
+
+def test_standalone_clause_applies_before_entry_into_force() -> None:
+    """Example 2.3: a standalone commitment binds even while the treaty is not in force."""
+    standalone = obligation("talks", None, single("UA"), pat("consultations"),
+                            by_date(at(days=14)), standalone=True)
+    result = run(treaty(ENTRY, standalone), [consult("c", at(1), "UA")]).status(at(9))
+    assert by_status(result) == {"talks/start/UA": "fulfilled"}
+
+
+def test_dated_obligation_arises_at_entry_into_force() -> None:
+    """Example 2.4: a dated, non-standalone obligation arises when the treaty enters into force."""
+    dated = obligation("report", None, single("UA"), pat("consultations"), by_date(at(days=2)))
+    events = steps("ceasefire", "referendum", "emergency_ends", "signature")
+    (item,) = run(treaty(ENTRY, dated), events).status(at(9)).obligations
+    assert (item.id, item.trigger_event, item.triggered_at) == ("report/in-force/UA", "s3", at(3))
+
+
+def test_suspension_and_resumption() -> None:
+    """Example 2.5: while suspended, triggers give non-arisings and prohibitions do not apply."""
+    t = treaty(
+        condition("pause", "suspension", (pat("suspend"),)),
+        condition("again", "resumption", (pat("resume"),)),
+        three_days(),
+        prohibition("neutrality", single("UA"), pat("join_alliance")),
+    )
+    events = [
+        ev("p", at(1), "suspend"),
+        attack("a1", at(2)),
+        ev("j1", at(3), "join_alliance", member="UA", alliance="X", kind="military"),
+        ev("r", at(4), "resume"),
+        attack("a2", at(5)),
+        ev("p2", at(6), "suspend"),
+    ]
+    result = run(t, events).status(at(9))
+    assert result.treaty_status.value == "suspended"
+    assert {o.trigger_event for o in result.obligations if o.clause == "three_days"} == {"a2"}
+    assert [o.status.value for o in result.obligations if o.clause == "neutrality"] == [
+        "respected"]
+    (na,) = result.not_arisen
+    assert na.reason == "treaty suspended since 2022-03-29T11:00+03:00 (event p)"
+
+
+def test_termination_discharges_pending_obligations() -> None:
+    """Example 2.6: termination discharges what is pending; later triggers never arise."""
+    t = treaty(condition("end", "termination", (pat("denounce"),)), three_days())
+    events = [attack("a1", at(0)), consult("c1", at(1), "US"), ev("d", at(2), "denounce", by="RU"),
+              attack("a2", at(3))]
+    result = run(t, events).status(at(days=9))
+    statuses = by_status(result)
+    assert statuses["three_days/a1/US"] == "fulfilled"
+    assert statuses["three_days/a1/GB"] == "discharged"
+    assert not any(k.startswith("three_days/a2") for k in statuses)
+    gb = next(o for o in result.obligations if o.id == "three_days/a1/GB")
+    assert (gb.settled_at, gb.settled_by) == (at(2), "d")
+    assert result.not_arisen[0].reason.startswith("treaty terminated since")
