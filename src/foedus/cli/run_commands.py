@@ -13,6 +13,7 @@ pass after the last event are not yet counted as violated. Give ``--as-of`` to l
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from foedus.report.data import (
 )
 from foedus.report.html import describe_event
 
+PIPE_WIDTH = 160  # columns for tables written to a file or a pipe
 PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
 PROGRESS_EVENTS = 200_000  # and fewer events are evaluated too fast for a spinner
 MAX_SHOWN = 20  # diagnostics printed before a summary line
@@ -106,7 +108,7 @@ def run(
         for line in _jsonl_lines(result):
             typer.echo(line)
     else:
-        _print_tables(result, Console(soft_wrap=False))
+        _print_tables(result, _stdout_console())
 
 
 def explain(
@@ -431,6 +433,14 @@ def _reading(path: Path) -> Iterator[Callable[[int], None] | None]:
 # ---------------------------------------------------------------- outputs
 
 
+def _stdout_console() -> Console:
+    """The terminal's width on a terminal; a wide page when piped (unless COLUMNS says)."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(soft_wrap=False, width=PIPE_WIDTH)
+    return console
+
+
 def _dumps(data: Any, indent: int | None = None) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
 
@@ -465,6 +475,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
     table = Table(title=f"Obligations as of {result.as_of.isoformat()}", title_justify="left")
     for column in ("obligor", "action", "beneficiary", "due", "state", "time"):
         table.add_column(column, overflow="fold")
+    table.add_column("id (for explain)", no_wrap=True)  # whole, to be copied
     for o in obligations:
         state = str(o.status)
         when = time_left(o.due_at, result.as_of) if state in ("pending", "violated") else ""
@@ -475,6 +486,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
             short_time(o.due_at) if o.due_at else "",
             f"[{STATE_STYLE.get(state, '')}]{state}[/]",
             when,
+            o.id,
         )
     if obligations:
         console.print(table)
