@@ -71,8 +71,10 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-TreatyArg = Annotated[Path, typer.Argument(help="The treaty (.foedus file).")]
-EventsArg = Annotated[Path, typer.Argument(help="The event log: .jsonl, .csv, .parquet or .arrow.")]
+TreatyArg = Annotated[Path, typer.Argument(metavar="TREATY", help="The treaty (.foedus file).")]
+EventsArg = Annotated[
+    Path, typer.Argument(metavar="EVENTS", help="The event log: .jsonl, .csv, .parquet or .arrow.")
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
@@ -99,7 +101,10 @@ def run(
     ] = OutputFormat.TABLE,
     skip_invalid: SkipOpt = False,
 ) -> None:
-    """Apply a treaty to an event log: who owes what to whom, by when, and in what state."""
+    """Apply a treaty to an event log: who owes what to whom, by when, and in what state.
+
+    The state is as of --as-of, or else as of the latest event's time.
+    """
     session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
     result = session.result
     if fmt is OutputFormat.JSON:
@@ -114,7 +119,9 @@ def run(
 def explain(
     treaty_path: TreatyArg,
     events_path: EventsArg,
-    item: Annotated[str, typer.Argument(help="An obligation or decision id, or a clause id.")],
+    item: Annotated[
+        str, typer.Argument(metavar="ITEM", help="An obligation or decision id, or a clause id.")
+    ],
     as_of: AsOfOpt = None,
     skip_invalid: SkipOpt = False,
 ) -> None:
