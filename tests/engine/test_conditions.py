@@ -39,7 +39,7 @@ def steps(*types: str) -> list[Event]:
 
 
 def test_no_entry_clause_means_in_force_from_the_start() -> None:
-    """Example 2.2: without an entry-into-force clause the treaty is in force at once."""
+    """Example 2.1: without an entry-into-force clause the treaty is in force at once."""
     result = Monitor(treaty(three_days())).status(at(0))
     assert result.treaty_status.value == "in_force"
 

@@ -1,4 +1,4 @@
-"""Obligations, prohibitions and permissions run by the monitor (docs/semantics.md §3–§6)."""
+"""Obligations, prohibitions and permissions run by the monitor (docs/semantics.md §1, §3, §6)."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def test_dated_obligation_arises_at_the_start() -> None:
 
 
 def test_prohibition_violated_by_each_matching_event() -> None:
-    """Example 4.1: every alliance UA joins is one violation, settled by that event."""
+    """Example 6.1: every alliance UA joins is one violation, settled by that event."""
     neutral = prohibition("neutrality", single("UA"),
                           pat("join_alliance", c("member", party("UA"))))
     events = [ev("e1", at(1), "join_alliance", member="UA", alliance="NATO", kind="military"),
@@ -199,7 +199,7 @@ def test_prohibition_violated_by_each_matching_event() -> None:
 
 
 def test_prohibition_respected_is_one_entry() -> None:
-    """Example 4.2: with no violation there is one `respected` entry for the clause."""
+    """Example 6.2: with no violation there is one `respected` entry for the clause."""
     neutral = prohibition("neutrality", single("UA"), pat("join_alliance"))
     (only,) = run(treaty(neutral), []).status(at(5)).obligations
     assert (only.id, only.status.value, only.obligor, only.settled_at) == (
@@ -243,7 +243,7 @@ def test_status_as_of_ignores_later_events() -> None:
 
 
 def test_late_event_gives_the_sorted_result() -> None:
-    """Example 2.1: a consultation fed after a later status call still fulfils in time."""
+    """Example 1.1: a consultation fed after a later status call still fulfils in time."""
     mon = Monitor(treaty(three_days()))
     mon.feed(attack("e1", at(0)))
     mon.feed(consult("e3", at(days=4), "US"))
