@@ -267,6 +267,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, chunk: str, file: str, line0: int) 
             f"unexpected character `{shown}`",
             Span.point(file, line, column),
             notes=(_expected(exc.allowed),) if exc.allowed else (),
+            suggestion=_CHARACTER_HINTS.get(char),
         )
     if isinstance(exc, UnexpectedToken):
         token = exc.token
@@ -280,7 +281,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, chunk: str, file: str, line0: int) 
                 "this statement ends too early",
                 Span.point(file, line, column),
                 notes=(expected,),
-                suggestion=_hint(exc.expected, None),
+                suggestion=_hint(exc.expected, None, chunk),
             )
         width = len(str(token))
         return error(
@@ -288,7 +289,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, chunk: str, file: str, line0: int) 
             f"unexpected {_describe_token(token)}",
             Span.point(file, line, column, width),
             notes=(expected,),
-            suggestion=_hint(exc.expected, token),
+            suggestion=_hint(exc.expected, token, chunk),
         )
     if isinstance(exc, UnexpectedEOF):
         return error("unexpected-end", "the file ends too early", Span.point(file, line, column))
@@ -321,15 +322,42 @@ def _expected(terms: set[str] | frozenset[str]) -> str:
     return "expected " + (names[0] if len(names) == 1 else "one of: " + ", ".join(names))
 
 
-def _hint(expected: set[str] | frozenset[str], token: Token | None) -> str | None:
-    if "QUOTE" in expected and token is not None and token.type == "STRING":
+_CHARACTER_HINTS = {
+    ";": "statements need no terminator; remove the `;`",
+    "'": 'texts are written in double quotes: "..."',
+    "{": "clauses are not written in braces; see examples/istanbul_2022.foedus",
+    "=": "compare with `==`; a field's value is written `name: value`",
+}
+
+
+def _hint(
+    expected: set[str] | frozenset[str], token: Token | None, chunk: str = ""
+) -> str | None:
+    """A likely fix for a syntax error, from what was expected and what was found."""
+    word = str(token) if token is not None else ""
+    kind = token.type if token is not None else "$END"
+    if kind == "STRING" and ("QUOTE" in expected or chunk.lstrip().startswith("clause")):
         return "write `quote` before the quoted source words"
-    if token is not None and token.type == "NAME" and str(token) in {"should", "shall", "will"}:
+    if kind == "NAME" and word in {"should", "shall", "will"}:
         return "obligations are written with `must`; permissions with `may`"
-    if token is not None and token.type == "NAME" and "MUST" in expected:
+    if word == "except" and "MUST" in expected:
+        return "a role or group needs a quantifier before `except`: `each R except ...`"
+    if kind == "NAME" and "MUST" in expected:
         return "an obligor is followed by `must` or `may`"
-    if "RPAR" in expected and token is not None and token.type in ("NAME", "STRING"):
+    if word in ("from", "until") and "WITHIN" in expected:
+        return (
+            "an obligation has a deadline (`within 3 days of X` or `by DATE`), not a window; "
+            "`from`/`until` limit prohibitions and permissions"
+        )
+    if word in ("within", "by") and "FROM" in expected:
+        return (
+            "a prohibition or permission has no deadline; "
+            "limit it in time with `from DATE` and/or `until DATE`"
+        )
+    if "RPAR" in expected and "COMMA" in expected and kind not in ("$END", "RPAR", "COMMA"):
         return "separate fields with `,`"
+    if kind == "$END" and "RPAR" in expected:
+        return "close the parentheses with `)`"
     if "COLON" in expected:
         return "write fields as `name: value`"
     return None

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from foedus.diagnostics import Diagnostic, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
-from foedus.language.check.symbols import Symbols, parse_zone
+from foedus.language.check.symbols import ALL_PARTIES, Symbols, article, parse_zone
 from foedus.language.check.values import (
     Binding,
     Scope,
@@ -139,9 +139,14 @@ def _causing_fields(
 def _trigger(
     t: ast.TriggerAst, by_name: dict[str, ast.ClauseDecl], scope: Scope, self_name: str
 ) -> m.Trigger | None:
+    if t.binding is not None:
+        # Until the trigger resolves, its binding stands for an unknown event.
+        scope.bindings[t.binding.text] = Binding(t.binding.text, {}, "the trigger", known=False)
     if t.pattern is not None:
         pattern = resolve_pattern(t.pattern, scope)
         if pattern is None:
+            return None
+        if t.binding is not None and not _binding_ok(t.binding, scope):
             return None
         if t.binding is not None:
             scope.bindings[t.binding.text] = Binding(
@@ -175,10 +180,15 @@ def _trigger(
         what = "a decision" if kind in (m.TriggerKind.ADOPTED, m.TriggerKind.REJECTED) else (
             "an obligation" if kind is m.TriggerKind.FULFILLED else "an obligation or prohibition"
         )
+        actual = article(_BODY_WORDS[type(target.body)])
         scope.err(
             "wrong-verdict",
-            f"`{t.verdict}({t.clause.text})` needs {what}, and `{t.clause.text}` is not one",
+            f"`{t.verdict}({t.clause.text})` needs {what}, but `{t.clause.text}` is {actual}",
             t.clause.span,
+            notes=(
+                "violated(...) applies to obligations and prohibitions, fulfilled(...) to "
+                "obligations, adopted(...) and rejected(...) to decisions",
+            ),
         )
         return None
     if t.clause.text == self_name:
@@ -186,7 +196,10 @@ def _trigger(
             "self-trigger",
             f"clause `{self_name}` is triggered by its own verdict",
             t.clause.span,
+            suggestion="a clause may follow another clause's verdict, never its own",
         )
+        return None
+    if t.binding is not None and not _binding_ok(t.binding, scope):
         return None
     if t.binding is not None:
         fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols, frozenset()))
@@ -198,6 +211,30 @@ def _trigger(
         )
     guard = resolve_guard(t.guard, scope) if t.guard is not None else None
     return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
+
+
+_BODY_WORDS: dict[type, str] = {
+    ast.ObligationAst: "obligation",
+    ast.ProhibitionAst: "prohibition",
+    ast.PermissionAst: "permission",
+    ast.DecisionAst: "decision",
+    ast.ConditionAst: "condition",
+}
+
+
+def _binding_ok(binding: ast.Name, scope: Scope) -> bool:
+    """A binding must not hide a declared name: `as RU` would make `RU` mean two things."""
+    kind = "role" if binding.text == ALL_PARTIES else scope.symbols.kinds.get(binding.text)
+    if kind is None:
+        return True
+    scope.err(
+        "binding-shadows-name",
+        f"the binding `{binding.text}` has the name of {article(kind)}",
+        binding.span,
+        notes=(f"`{binding.text}` would mean both the {kind} and the trigger's event",),
+        suggestion="choose another name for the trigger, e.g. `as attack`",
+    )
+    return False
 
 
 def _verdict_cycles(
@@ -272,22 +309,50 @@ def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
         assert o.k is not None
         quantifier = m.Quantifier.AT_LEAST
         if not o.k.raw.isdigit() or int(o.k.raw) < 1:
-            scope.err("bad-count", f"`{o.k.raw}` is not a positive whole number", o.k.span)
+            scope.err(
+                "bad-count",
+                f"`at least {o.k.raw} of` counts no one; the count must be a whole number, "
+                "1 or more",
+                o.k.span,
+                suggestion=f"write `at least 1 of {target}`, or `any {target}`",
+            )
             return None
         k = int(o.k.raw)
         if k > len(rs.members):
             scope.err(
                 "count-exceeds-members",
-                f"at least {k} of `{target}` is impossible: it has {len(rs.members)} members",
+                f"at least {k} of `{target}` is impossible: it has {len(rs.members)} "
+                f"member{'s' if len(rs.members) != 1 else ''}",
                 o.k.span,
+                notes=(f"members of `{target}`: " + ", ".join(rs.members),),
             )
             return None
     exceptions: list[m.Value] = []
     for e in o.exceptions:
         v = resolve_value(e, PARTY, scope)
-        if v is not None:
-            exceptions.append(v)
+        if v is None:
+            continue
+        outside = _outside(v, rs)
+        if outside:
+            scope.err(
+                "exception-not-member",
+                f"`{outside}` is not one of `{target}`, so excepting it changes nothing",
+                e.span,
+                notes=(f"members of `{target}`: " + ", ".join(rs.members),),
+                suggestion="remove the exception, or name a member of the set",
+            )
+            continue
+        exceptions.append(v)
     return m.Obligors(quantifier, k, rs, tuple(exceptions))
+
+
+def _outside(v: m.Value, among: m.RoleSet) -> str | None:
+    """The name of a fixed exception that has no member in ``among``; None if it has one."""
+    if isinstance(v, m.Const) and v.value not in among.members:
+        return str(v.value)
+    if isinstance(v, m.RoleSet) and not set(v.members) & set(among.members):
+        return v.name
+    return None
 
 
 def _action(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
@@ -442,6 +507,17 @@ def _prohibition(
     b: ast.ProhibitionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
 ) -> m.Prohibition | None:
     trigger = _trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
+    if b.obligors.quantifier in ("any", "at_least"):
+        k = b.obligors.k.raw if b.obligors.k else ""
+        said = "any" if b.obligors.quantifier == "any" else f"at least {k} of"
+        scope.err(
+            "quantifier-in-prohibition",
+            f"`{said} {b.obligors.target.text} must not` is ambiguous: a prohibition binds "
+            "each party it names",
+            b.obligors.span,
+            suggestion=f"write `each {b.obligors.target.text} must not ...`",
+        )
+        return None
     obligors = _obligors(b.obligors, scope)
     action = _action(b.action, scope)
     window = _window(b.window, scope)

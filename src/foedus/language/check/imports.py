@@ -6,6 +6,7 @@ declarations only (parties, roles, groups, territories, events, calendars).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +42,10 @@ def resolve_imports(
                     )
                 )
                 continue
-            target = (here / stmt.path.value).resolve()
+            # Spans name the file as the importer reaches it (relative stays relative);
+            # the resolved path only identifies it, for cycles and repeated imports.
+            shown = Path(os.path.normpath(here / stmt.path.value))
+            target = shown.resolve()
             if target in stack:
                 chain = " -> ".join(p.name for p in (*stack, target))
                 diagnostics.append(
@@ -68,7 +72,7 @@ def resolve_imports(
                 )
                 continue
             seen.add(target)
-            name = str(target)
+            name = str(shown)
             text, problems = decode_source(data, name)
             diagnostics.extend(problems)
             if text is None:
@@ -87,7 +91,7 @@ def resolve_imports(
                             suggestion="keep clauses in the treaty's own file",
                         )
                     )
-            visit(result.module, target.parent, (*stack, target))
+            visit(result.module, shown.parent, (*stack, target))
             modules.append(result.module)
 
     start = Path(root.file).resolve() if base_dir is not None else None

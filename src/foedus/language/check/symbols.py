@@ -30,6 +30,7 @@ class Symbols:
     events: dict[str, m.EventType] = field(default_factory=dict)
     calendars: dict[str, m.Calendar] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # name -> what it is, for messages
+    spans: dict[str, Span] = field(default_factory=dict)  # name -> where it is declared
     role_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     group_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -59,16 +60,19 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
     def declare(name: ast.Name, kind: str) -> bool:
         if name.text in table.kinds:
             previous = table.kinds[name.text]
+            first = table.spans.get(name.text)
             diags.append(
                 error(
                     f"duplicate-{kind}" if previous == kind else "name-clash",
-                    f"`{name.text}` is already declared as a {previous}",
+                    f"`{name.text}` is already declared as {article(previous)}",
                     name.span,
+                    notes=(f"first declared at {_where(first, name.span)}",) if first else (),
                     suggestion="every name must be declared once; choose another name",
                 )
             )
             return False
         table.kinds[name.text] = kind
+        table.spans[name.text] = name.span
         return True
 
     # Roles first: party declarations refer to them.
@@ -83,30 +87,50 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
             table.groups[s.name.text] = s.members
             table.group_spans[s.name.text] = s.name.span
     # Parties: an item naming a group assigns roles to its members rather than declaring.
-    deferred_titles: dict[str, str] = {}
+    # Titled items declare parties; they go first, so that a party may be given a role
+    # (`party TR role guarantor`) before or after its titled declaration.
+    group_roles: list[tuple[str, tuple[ast.Name, ...]]] = []
+    for s in stmts:
+        if not isinstance(s, ast.PartyDecl):
+            continue
+        for item in s.items:
+            if item.title is not None and declare(item.name, "party"):
+                name = item.name.text
+                table.parties[name] = m.Party(name, item.title.value, (), item.name.span)
     for s in stmts:
         if not isinstance(s, ast.PartyDecl):
             continue
         for item in s.items:
             name = item.name.text
-            if name in table.groups and item.title is None:
-                for member in table.groups[name]:
-                    party_roles.setdefault(member.text, []).extend(s.roles)
+            if item.title is not None:
+                declared = table.parties.get(name)
+                if declared is not None and declared.span == item.name.span:
+                    party_roles.setdefault(name, []).extend(s.roles)
                 continue
-            if name in table.parties and item.title is None:
+            if name in table.groups:
+                group_roles.append((name, s.roles))
+                continue
+            if name in table.parties:
                 party_roles.setdefault(name, []).extend(s.roles)
                 continue
             if declare(item.name, "party"):
                 title = item.title.value if item.title else name
-                deferred_titles[name] = title
                 table.parties[name] = m.Party(name, title, (), item.name.span)
                 party_roles.setdefault(name, []).extend(s.roles)
     _expand_groups(table, diags)
+    # A group given roles gives them to every party in it, through nested groups too.
+    for group, roles_given in group_roles:
+        for member in table.group_members.get(group, ()):
+            party_roles.setdefault(member, []).extend(roles_given)
+    reported: set[Span] = set()
     for code, role_names in party_roles.items():
         roles: list[str] = []
         for role in role_names:
             if role.text not in table.roles:
-                diags.append(_unknown(role, "role", list(table.roles)))
+                # A role given to a group is given to each member; report it once.
+                if role.span not in reported:
+                    reported.add(role.span)
+                    diags.append(_unknown(role, "role", list(table.roles)))
             elif role.text not in roles:
                 roles.append(role.text)
         if code in table.parties:
@@ -140,6 +164,17 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
     return table, diags
 
 
+def article(word: str) -> str:
+    """``a party``, ``an event``: the word with its indefinite article."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def _where(first: Span, here: Span) -> str:
+    if first.file == here.file:
+        return f"line {first.line}"
+    return f"{first.file}:{first.line}"
+
+
 def _unknown(name: ast.Name, kind: str, pool: list[str]) -> Diagnostic:
     hint = did_you_mean(name.text, pool)
     return error(
@@ -167,6 +202,7 @@ def _expand_groups(table: Symbols, diags: list[Diagnostic]) -> None:
                             "group-cycle",
                             f"group `{member.text}` contains itself",
                             member.span,
+                            suggestion="a group may contain other groups, but never itself",
                         )
                     )
                     continue
@@ -228,6 +264,8 @@ def _event_type(s: ast.EventDecl, diags: list[Diagnostic]) -> m.EventType:
                         "actor-not-party",
                         f"the actor field `{f.name.text}` must have type party",
                         f.span,
+                        suggestion="the actor is the party that performs the event, "
+                        f"as in `{f.name.text}: party actor`",
                     )
                 )
             elif actor is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from foedus.diagnostics import Diagnostic, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
-from foedus.language.check.symbols import Symbols
+from foedus.language.check.symbols import Symbols, article
 
 K = m.FieldKind
 
@@ -24,6 +24,9 @@ class Binding:
     name: str
     fields: dict[str, m.FieldType]
     what: str  # for messages: 'event armed_attack', 'verdict of clause x'
+    # False when the trigger itself could not be resolved: uses of the binding are then
+    # skipped quietly rather than reported as a second, consequential mistake.
+    known: bool = True
 
 
 @dataclass
@@ -70,6 +73,8 @@ def resolve_ref(v: ast.RefValue, scope: Scope) -> tuple[m.Ref, m.FieldType] | No
             else "name the trigger with `when event(...) as NAME`",
         )
         return None
+    if not binding.known:
+        return None
     ftype = binding.fields.get(v.field.text)
     if ftype is None:
         hint = did_you_mean(v.field.text, list(binding.fields))
@@ -107,9 +112,9 @@ def resolve_value(v: ast.Value, expected: m.FieldType | None, scope: Scope) -> m
         if expected.kind is K.ENUM and v.value in expected.options:
             scope.err(
                 "quoted-option",
-                f'option `{v.value}` is written without quotes',
+                f"option `{v.value}` is written without quotes",
                 v.span,
-                suggestion=f"write {v.value}",
+                suggestion=f"write `{v.value}` without the quotes",
             )
             return None
         scope.err(
@@ -178,12 +183,13 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
             pool = [*sym.parties, *sym.roles, *sym.groups, *sym.territories]
             what = "name"
         hint = did_you_mean(name, pool)
-        scope.err(
-            f"unknown-{what}",
-            f"unknown {what} `{name}`",
-            v.span,
-            suggestion=f"did you mean `{hint}`?" if hint else None,
-        )
+        if hint:
+            help_text: str | None = f"did you mean `{hint}`?"
+        elif what == "name":
+            help_text = "declare it as a party, role, group or territory, or quote a text"
+        else:
+            help_text = f"declare it with `{what} {name}`"
+        scope.err(f"unknown-{what}", f"unknown {what} `{name}`", v.span, suggestion=help_text)
         return None
     if kind in ("party", "role", "group"):
         value: m.Value
@@ -200,14 +206,16 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
     else:
         scope.err(
             "wrong-kind-of-name",
-            f"`{name}` is a {kind}, not a value",
+            f"`{name}` is {article(kind)}, not a value",
             v.span,
+            notes=("a value is a party, a role or group, a territory, an option, "
+                   "a number, a quoted text or a field such as `attack.victim`",),
         )
         return None
     if expected is not None and expected.kind is not actual:
         scope.err(
             "type-mismatch",
-            f"`{name}` is a {kind}, but {_kind_word(expected.kind)} is expected here",
+            f"`{name}` is {article(kind)}, but {_kind_word(expected.kind)} is expected here",
             v.span,
         )
         return None
@@ -228,6 +236,8 @@ def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: object, scope:
             "ordering-not-number",
             f"`{raw}` compares numbers, but this is {_kind_word(kind)}",
             span,
+            suggestion="compare it with `==`, `!=`"
+            + (" or `within`" if kind is K.TERRITORY else ""),
         )
     if op in (m.Op.WITHIN, m.Op.NOT_WITHIN):
         if kind is not K.TERRITORY and not isinstance(value, m.RoleSet):
@@ -235,6 +245,8 @@ def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: object, scope:
                 "within-needs-territory",
                 "`within` applies to territories and to roles or groups of parties",
                 span,
+                suggestion="compare a single party with `==`, "
+                "or name a role or group after `within`",
             )
         return op
     if kind is K.TERRITORY or isinstance(value, m.RoleSet):
