@@ -26,6 +26,7 @@ How it stays cheap and exact:
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime
@@ -151,7 +152,15 @@ class Monitor:
         log = self._log
         stop = bisect_right(log, as_of, key=lambda e: e.at)
         if stop > live.pos:
-            live.apply_all(log, live.pos, stop)
+            # the state only grows here and holds no reference cycles: pausing the cyclic
+            # collector avoids rescanning every live record again and again
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                live.apply_all(log, live.pos, stop)
+            finally:
+                if enabled:
+                    gc.enable()
             since = live.pos - self._checkpoints[-1].pos
             if since >= max(MIN_CHECKPOINT_GAP, self._checkpoints[-1].pos):
                 self._checkpoints.append(live.clone())

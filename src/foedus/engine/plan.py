@@ -39,6 +39,9 @@ from foedus.language.model import (
 
 __all__ = ["ClausePlan", "Plan", "TypePlan", "compile_treaty"]
 
+# units that are a fixed number of hours in UTC (no DST there)
+FIXED_UNITS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
+
 
 def _has_ref(value: Any) -> bool:
     if isinstance(value, Ref):
@@ -70,7 +73,8 @@ class ClausePlan:
     static_action: Test | None = None
     beneficiary: Value | None = None
     deadline: Deadline | None = None
-    hours: timedelta | None = None  # fast path: "within N hours" of the trigger
+    # fast path: a fixed length from the trigger ("within N hours", or days in UTC)
+    delta: timedelta | None = None
     window: Window = field(default_factory=Window)
     rule: Rule | None = None
     vote_event: str = ""
@@ -146,11 +150,11 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
         if (
             d.kind is DeadlineKind.WITHIN
             and d.duration is not None
-            and d.duration.unit is Unit.HOURS
+            and d.duration.unit in FIXED_UNITS
             and d.zone == "UTC"
             and (d.anchor is None or (body.trigger and d.anchor == body.trigger.binding))
         ):
-            plan.hours = timedelta(hours=d.duration.amount)
+            plan.delta = timedelta(hours=d.duration.amount * FIXED_UNITS[d.duration.unit])
     if isinstance(body, Prohibition):
         plan.window = body.window
         plan.deadline = body.deadline

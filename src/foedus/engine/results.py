@@ -23,7 +23,7 @@ from foedus.engine.model import (
     RunResult,
 )
 from foedus.engine.plan import ClausePlan
-from foedus.engine.runtime import Activation, DecisionItem, Item, Runtime
+from foedus.engine.runtime import Activation, DecisionItem, Group, Item, Runtime
 from foedus.language.model import RuleKind
 
 __all__ = ["Instances", "build_result", "clause_explanation", "fmt_time"]
@@ -197,14 +197,20 @@ class Instances(Sequence[ObligationInstance]):
     __slots__ = ("_as_of", "_breaches", "_built", "_records", "_size")
 
     def __init__(
-        self, records: list[Item | Activation], breaches: dict[str, int], as_of: datetime
+        self, records: list[Item | Group | Activation], breaches: dict[str, int], as_of: datetime
     ) -> None:
         self._records = records
         self._breaches = breaches
         self._as_of = as_of
         self._built: tuple[ObligationInstance, ...] | None = None
-        skipped = sum(1 for x in records if type(x) is Activation and breaches.get(x.key))
-        self._size = len(records) - skipped
+        size = 0
+        for x in records:
+            kind = type(x)
+            if kind is Group:
+                size += len(x.obligors)  # type: ignore[union-attr]
+            elif kind is Item or not breaches.get(x.key):  # type: ignore[union-attr]
+                size += 1
+        self._size = size
 
     def materialize(self) -> tuple[ObligationInstance, ...]:
         """Every instance, in the order they arose."""
@@ -212,7 +218,9 @@ class Instances(Sequence[ObligationInstance]):
             as_of, breaches = self._as_of, self._breaches
             out = []
             for x in self._records:
-                if type(x) is Activation:
+                if type(x) is Group:
+                    out.extend(_obligation(x.item(p), as_of) for p in x.obligors)
+                elif type(x) is Activation:
                     if not breaches.get(x.key):
                         out.append(_respected(x, as_of))
                 else:

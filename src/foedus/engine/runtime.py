@@ -40,12 +40,14 @@ from foedus.engine.plan import ClausePlan, Plan
 from foedus.language.model import (
     ClauseKind,
     ConditionEffect,
+    Const,
     Quantifier,
+    Ref,
     RuleKind,
     TriggerKind,
 )
 
-__all__ = ["Activation", "DecisionItem", "Item", "Runtime"]
+__all__ = ["Activation", "DecisionItem", "Group", "Item", "Runtime"]
 
 PENDING = ObligationStatus.PENDING
 FULFILLED = ObligationStatus.FULFILLED
@@ -121,6 +123,81 @@ class Item:
         return new
 
 
+class Group:
+    """The instances of an `each` obligation that arose together: one record, one per obligor.
+
+    ``outcome`` holds the verdict of every settled obligor as ``(status, at, event id)``;
+    the others are pending. :meth:`item` gives the per-obligor view.
+    """
+
+    __slots__ = (
+        "beneficiary",
+        "bindings",
+        "due_at",
+        "key",
+        "n_open",
+        "obligors",
+        "outcome",
+        "plan",
+        "status",
+        "test",
+        "trigger_at",
+        "trigger_fields",
+        "trigger_id",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        plan: ClausePlan,
+        obligors: tuple[str, ...],
+        beneficiary: str | None,
+        trigger_id: str | None,
+        trigger_at: datetime | None,
+        trigger_fields: Mapping[str, Any],
+        due: datetime,
+        test: Test | None,
+        bindings: Bindings,
+    ) -> None:
+        self.key = key
+        self.plan = plan
+        self.obligors = obligors
+        self.beneficiary = beneficiary
+        self.trigger_id = trigger_id
+        self.trigger_at = trigger_at
+        self.trigger_fields = trigger_fields
+        self.due_at = due
+        self.test = test
+        self.bindings = bindings
+        self.outcome: dict[str, tuple[ObligationStatus, datetime | None, str | None]] = {}
+        self.n_open = len(obligors)
+        self.status: ObligationStatus | None = PENDING  # None once every obligor is settled
+
+    def copy(self) -> Group:
+        new = Group.__new__(Group)
+        for name in Group.__slots__:
+            setattr(new, name, getattr(self, name))
+        new.outcome = dict(self.outcome)
+        return new
+
+    def settle(self, party: str, status: ObligationStatus, at: datetime | None,
+               by: str | None) -> None:
+        self.outcome[party] = (status, at, by)
+        self.n_open -= 1
+        if self.n_open == 0:
+            self.status = None
+
+    def item(self, party: str) -> Item:
+        """The obligation instance of one obligor."""
+        item = Item(self.key + party, self.plan, party, (party,), 1, self.beneficiary,
+                    self.trigger_id, self.trigger_at, self.trigger_fields, self.due_at,
+                    self.test, self.bindings)
+        got = self.outcome.get(party)
+        if got is not None:
+            item.status, item.settled_at, item.settled_by = got
+        return item
+
+
 class DecisionItem:
     """An open or resolved collective decision."""
 
@@ -180,6 +257,19 @@ class Activation:
         self.bindings = bindings
 
 
+def _ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:
+    """The values ``refs`` take under ``bindings``: a cache key for what depends on them."""
+    if len(refs) == 1:
+        ref = refs[0]
+        bound = bindings.get(ref.binding)
+        return bound[0].get(ref.field, MISSING) if bound is not None else MISSING
+    out = []
+    for ref in refs:
+        bound = bindings.get(ref.binding)
+        out.append(bound[0].get(ref.field, MISSING) if bound is not None else MISSING)
+    return tuple(out)
+
+
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None:
         return b
@@ -212,7 +302,7 @@ class Runtime:
         }
         self.open: dict[str, dict[str, dict[str, Item]]] = {}
         # everything that arose, in the order it arose (the output order)
-        self.arisen: list[Item | Activation] = []
+        self.arisen: list[Item | Group | Activation] = []
         self.dec_open: dict[str, dict[str, DecisionItem]] = {}
         self.decisions: list[DecisionItem] = []
         # (due, seq, items with that due) or (closes, seq, decision)
@@ -243,7 +333,7 @@ class Runtime:
                      "seq", "pos", "last_at", "last_id", "clock"):
             setattr(new, name, getattr(self, name))
         new.cond = {k: [v[0], set(v[1]), v[2], v[3]] for k, v in self.cond.items()}
-        arisen: list[Item | Activation] = []
+        arisen: list[Item | Group | Activation] = []
         append = arisen.append
         for x in self.arisen:
             if x.status is PENDING:
@@ -287,7 +377,10 @@ class Runtime:
         heap = self.heap
         while heap and heap[0][0] < until:
             _, _, x = heappop(heap)
-            if type(x) is list:
+            if type(x) is Group:
+                if x.status is PENDING:
+                    self._violate_group(x)
+            elif type(x) is list:
                 for item in x:
                     if item.status is PENDING:
                         self._violate(item)
@@ -296,38 +389,50 @@ class Runtime:
         if self.clock is None or until > self.clock:
             self.clock = until
 
+    def _handlers(self) -> tuple[dict[str, list[ClausePlan]], dict[str, list[tuple[Any, Any]]]]:
+        """Per event type: condition clauses, then (method, argument) pairs to call in order."""
+        pre: dict[str, list[ClausePlan]] = {}
+        post: dict[str, list[tuple[Any, Any]]] = {}
+        for t, spec in self.plan.by_type.items():
+            if spec.conditions:
+                pre[t] = spec.conditions
+            calls: list[tuple[Any, Any]] = []
+            if spec.votes:
+                calls.append((self._votes, spec.votes))
+            if spec.prohibitions:
+                calls.append((self._prohibitions, t))
+            if spec.permissions:
+                calls.append((self._permissions, spec.permissions))
+            calls.extend((self._on_event, plan) for plan in spec.triggers)
+            if calls:
+                post[t] = calls
+        return pre, post
+
     def apply_all(self, events: list[Event], start: int, stop: int) -> None:
         """Apply ``events[start:stop]`` (sorted, none before what was applied)."""
-        by_type = self.plan.by_type
-        actor_of = self.plan.actor_of
+        pre, post = self._handlers()
+        actor_of = {t: a or "" for t, a in self.plan.actor_of.items()}
         heap = self.heap
         opened = self.open
+        advance = self.advance
         ev = None
         for i in range(start, stop):
             ev = events[i]
-            at = ev.at
-            if heap and heap[0][0] < at:
-                self.advance(at)
+            if heap and heap[0][0] < ev.at:
+                advance(ev.at)
             t = ev.type
-            spec = by_type.get(t)
-            if spec is not None and spec.conditions:
-                self._conditions(ev, spec.conditions)
+            if t in pre:
+                self._conditions(ev, pre[t])
             by_actor = opened.get(t)
             if by_actor:
-                actor = ev.fields.get(actor_of.get(t) or "", MISSING)
+                actor = ev.fields.get(actor_of.get(t, ""), MISSING)
                 items = by_actor.get(actor)
                 if items:
                     self._fulfil(ev, actor, items)
-            if spec is None:
-                continue
-            if spec.votes:
-                self._votes(ev, spec.votes)
-            if spec.prohibitions:
-                self._prohibitions(ev, t)
-            if spec.permissions:
-                self._permissions(ev, spec.permissions)
-            for plan in spec.triggers:
-                self._on_event(plan, ev)
+            calls = post.get(t)
+            if calls is not None:
+                for call, arg in calls:
+                    call(ev, arg)
         if ev is not None:
             self.last_at = ev.at
             self.last_id = ev.id
@@ -403,6 +508,17 @@ class Runtime:
         for item in self.arisen:
             if item.status is not PENDING or item.plan.standalone:
                 continue
+            if type(item) is Group:
+                action = item.plan.action
+                by_actor = self.open.get(action.event if action is not None else "", {})
+                for party in [p for p in item.obligors if p not in item.outcome]:
+                    item.settle(party, DISCHARGED, ev.at, ev.id)
+                    entries = by_actor.get(party)
+                    if entries is not None:
+                        entries.pop(item.key, None)
+                        if not entries:
+                            del by_actor[party]
+                continue
             assert isinstance(item, Item)
             item.status = DISCHARGED
             item.settled_at, item.settled_by = ev.at, ev.id
@@ -421,7 +537,7 @@ class Runtime:
     def _not_arisen(self, at: datetime | None, plan: ClausePlan, event: str, why: str) -> None:
         self.not_arisen.append((at, plan.index, plan.id, event, why))
 
-    def _on_event(self, plan: ClausePlan, ev: Event) -> None:
+    def _on_event(self, ev: Event, plan: ClausePlan) -> None:
         fields = ev.fields
         test = plan.trigger_test
         if test is not None and not test(fields):
@@ -430,10 +546,12 @@ class Runtime:
                 if why is not None:
                     self._not_arisen(ev.at, plan, ev.id, why)
             return
-        bound = (fields, ev.at, ev.id)
         binding = plan.binding
-        bindings = {binding: bound} if binding else {}
-        self._fire(plan, bindings, ev.id, ev.at, ev.id, fields)
+        bindings = {binding: (fields, ev.at, ev.id)} if binding else {}
+        if self.status is IN_FORCE and (plan.trigger is None or plan.trigger.guard is None):
+            self._arise(plan, bindings, ev.id, ev.at, ev.id, fields)
+        else:
+            self._fire(plan, bindings, ev.id, ev.at, ev.id, fields)
 
     def _fire(
         self,
@@ -475,7 +593,7 @@ class Runtime:
         matcher = self.plan.matcher
         obligors = plan.static_obligors
         if obligors is None and plan.obligors is not None:
-            key_o = tuple(matcher.resolve(r, bindings) for r in plan.obligor_refs)
+            key_o = _ref_key(plan.obligor_refs, bindings)
             obligors = plan.obligor_cache.get(key_o)
             if obligors is None:
                 obligors = matcher.obligors(plan.obligors, bindings)
@@ -499,8 +617,8 @@ class Runtime:
         if kind is ClauseKind.DECISION:
             self._open_decision(plan, bindings, trigger_id, at, key, trigger_fields, obligors)
             return
-        if plan.hours is not None and at is not None:
-            due: datetime | None = at + plan.hours
+        if plan.delta is not None and at is not None:
+            due: datetime | None = at + plan.delta
         else:
             assert plan.deadline is not None
             due = due_at(plan.deadline, self._anchor(plan, bindings, at), self.plan.calendars)
@@ -509,7 +627,7 @@ class Runtime:
             return
         test = plan.static_action
         if test is None and plan.action is not None:
-            key_a = tuple(matcher.resolve(r, bindings) for r in plan.action_refs)
+            key_a = _ref_key(plan.action_refs, bindings)
             test = plan.action_cache.get(key_a)
             if test is None:
                 test = matcher.pattern(plan.action, bindings)
@@ -517,19 +635,32 @@ class Runtime:
                     plan.action_cache.clear()
                 plan.action_cache[key_a] = test
         beneficiary = None
-        if plan.beneficiary is not None:
-            got = matcher.resolve(plan.beneficiary, bindings)
-            beneficiary = plan.beneficiary.name if isinstance(got, frozenset) else fmt_value(got)
+        value = plan.beneficiary
+        if value is not None:
+            if type(value) is Ref:
+                bound = bindings.get(value.binding)
+                got = bound[0].get(value.field, MISSING) if bound is not None else MISSING
+                beneficiary = got if type(got) is str else fmt_value(got)
+            elif type(value) is Const:
+                beneficiary = fmt_value(value.value)
+            else:
+                beneficiary = value.name  # type: ignore[union-attr]
         assert plan.obligors is not None
         prefix = f"{plan.id}/{key}/"
         action_type = plan.action.event if plan.action is not None else ""
         if plan.obligors.quantifier is Quantifier.EACH:
-            group = []
+            group = Group(prefix, plan, obligors, beneficiary, trigger_id, at, trigger_fields,
+                          due, test, bindings)
+            self.arisen.append(group)
+            by_actor = self.open.get(action_type)
+            if by_actor is None:
+                by_actor = self.open[action_type] = {}
             for party in obligors:
-                item = Item(prefix + party, plan, party, (party,), 1, beneficiary, trigger_id,
-                            at, trigger_fields, due, test, bindings)
-                self._register(item, action_type)
-                group.append(item)
+                entries = by_actor.get(party)
+                if entries is None:
+                    by_actor[party] = {prefix: group}
+                else:
+                    entries[prefix] = group
             self.seq += 1
             heappush(self.heap, (due, self.seq, group))
         else:
@@ -538,12 +669,12 @@ class Runtime:
             item = Item(prefix + tag, plan, plan.label, obligors, k, beneficiary, trigger_id,
                         at, trigger_fields, due, test, bindings)
             item.acted = {}
+            self.arisen.append(item)
             self._register(item, action_type)
             self.seq += 1
             heappush(self.heap, (due, self.seq, [item]))
 
     def _register(self, item: Item, action_type: str) -> None:
-        self.arisen.append(item)
         by_actor = self.open.get(action_type)
         if by_actor is None:
             by_actor = self.open[action_type] = {}
@@ -571,11 +702,19 @@ class Runtime:
 
     # ------------------------------------------------------------ obligations
 
-    def _fulfil(self, ev: Event, actor: str, items: dict[str, Item]) -> None:
+    def _fulfil(self, ev: Event, actor: str, items: dict[str, Any]) -> None:
         fields = ev.fields
+        verdicts = self.plan.on_verdict
         for item in list(items.values()):
             test = item.test
             if test is not None and not test(fields):
+                continue
+            if type(item) is Group:
+                item.settle(actor, FULFILLED, ev.at, ev.id)
+                del items[item.key]
+                if verdicts:
+                    self._verdict(TriggerKind.FULFILLED, item.item(actor), ev.at,
+                                  item.trigger_fields)
                 continue
             if item.acted is not None:
                 item.acted[actor] = ev.id
@@ -591,6 +730,23 @@ class Runtime:
             by_actor = self.open.get(ev.type)
             if by_actor is not None and by_actor.get(actor) is items:
                 del by_actor[actor]
+
+    def _violate_group(self, group: Group) -> None:
+        due = group.due_at
+        outcome = group.outcome
+        action = group.plan.action
+        by_actor = self.open.get(action.event if action is not None else "", {})
+        late = [p for p in group.obligors if p not in outcome]
+        for party in late:
+            group.settle(party, VIOLATED, due, None)
+            entries = by_actor.get(party)
+            if entries is not None:
+                entries.pop(group.key, None)
+                if not entries:
+                    del by_actor[party]
+        if self.plan.on_verdict:
+            for party in late:
+                self._verdict(TriggerKind.VIOLATED, group.item(party), due, group.trigger_fields)
 
     def _violate(self, item: Item) -> None:
         item.status = VIOLATED
