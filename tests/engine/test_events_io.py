@@ -479,3 +479,61 @@ def test_jsonl_records_are_sorted_and_stable(tmp_path: Path) -> None:
         "id": "e1",
         "type": "aid",
     }
+
+
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.just(""),
+    st.sampled_from(["UA", "UK", "Crimea", "Krim", "military", "x", "3", "2022-03-29T10:00:00"]),
+)
+keys = st.sampled_from(["id", "at", "type", "fields", "victim", "kind", "amount", "extra"])
+
+
+def _record(event: Event, nested: bool, strings: bool) -> dict[str, object]:
+    fields = {k: _cell(v) if strings else v for k, v in event.fields.items()}
+    head = {"id": event.id, "at": event.at.isoformat(), "type": event.type}
+    return {**head, "fields": fields} if nested and not strings else {**head, **fields}
+
+
+def _cell(v: object) -> str:
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[dict[str, object], bool, str]:
+    """A valid record, then perhaps one change: a key set to a random value, or removed."""
+    strings = draw(st.booleans())
+    (event,) = draw(logs.filter(lambda log: len(log) > 0).map(lambda log: log[:1]))
+    record = _record(event, draw(st.booleans()), strings)
+    target = record.get("fields", record)
+    assert isinstance(target, dict)
+    change = draw(st.sampled_from(["none", "set", "drop"]))
+    key = draw(keys)
+    if change == "set":
+        value = draw(values)
+        target[key] = value if not strings or value is None else _cell(value)
+    elif change == "drop":
+        target.pop(key, None)
+    return record, strings, change
+
+
+@settings(max_examples=500, deadline=None)
+@given(records())
+def test_fast_path_agrees_with_the_full_checker(
+    case: tuple[dict[str, object], bool, str],
+) -> None:
+    """The fast path accepts a record only when the full checker gives the same event."""
+    from foedus.engine.events_check import EventChecker, Where
+
+    record, strings, change = case
+    where = Where("ev.jsonl", 1)
+    fast = EventChecker(TREATY).fast(record, where, strings)
+    full, diags = EventChecker(TREATY).check(record, where, strings=strings)
+    if fast is not None:
+        assert full == fast and diags == []
+    else:
+        # It may decline a valid record (the full checker then runs), but not an unchanged one.
+        assert change != "none"

@@ -113,6 +113,88 @@ class EventChecker:
         self.territories = tuple(t.name for t in treaty.territories)
         self.territory_set = frozenset(self.territories)
         self.seen: dict[str, int] = {}  # event id -> line of first occurrence
+        # For the fast path: per type, (field, is number, allowed values or None).
+        self.specs: dict[str, tuple[tuple[str, bool, frozenset[str] | None], ...]] = {
+            e.name: tuple(
+                (
+                    f.name,
+                    f.type.kind is FieldKind.NUMBER,
+                    self.party_set
+                    if f.type.kind is FieldKind.PARTY
+                    else self.territory_set
+                    if f.type.kind is FieldKind.TERRITORY
+                    else frozenset(f.type.options)
+                    if f.type.kind is FieldKind.ENUM
+                    else None,
+                )
+                for f in e.fields
+            )
+            for e in treaty.events
+        }
+
+    # -- the common case
+
+    def fast(self, record: Any, where: Where, strings: bool = False) -> Event | None:
+        """The event of a record that is plainly valid, or None to run :meth:`check`.
+
+        Most records in a log are valid; this path does only the tests that accept them
+        and leaves every message to :meth:`check`, which it must agree with.
+        """
+        if type(record) is not dict:
+            return None
+        event_id = record.get("id")
+        at_raw = record.get("at")
+        spec = self.specs.get(record.get("type"))  # type: ignore[arg-type]
+        if (
+            spec is None
+            or type(event_id) is not str
+            or type(at_raw) is not str
+            or not event_id.strip()
+            or event_id in self.seen
+        ):
+            return None
+        nested = None if strings else record.get("fields")
+        if nested is not None:
+            if type(nested) is not dict or len(record) != 4:
+                return None
+            given = nested
+        else:
+            given = record
+        values: dict[str, FieldValue] = {}
+        for name, numeric, allowed in spec:
+            v = given.get(name)
+            if numeric:
+                if type(v) is float or type(v) is int:
+                    number = float(v)
+                elif strings and type(v) is str and v.strip():
+                    try:
+                        number = float(v)
+                    except ValueError:
+                        return None
+                else:
+                    return None
+                if not math.isfinite(number):
+                    return None
+                values[name] = number
+            elif type(v) is not str or (strings and v == "") or (allowed and v not in allowed):
+                return None
+            else:
+                values[name] = v
+        extra = len(given) - len(values) - (0 if nested is not None else 3)
+        if extra != 0 and any(
+            v is not None and not (strings and v == "")
+            for k, v in given.items()
+            if k not in values and (nested is not None or k not in RESERVED)
+        ):
+            return None
+        try:
+            at = datetime.fromisoformat(at_raw.strip())
+        except ValueError:
+            return None
+        if at.tzinfo is None or at.utcoffset() is None:
+            return None
+        self.seen[event_id] = where.line
+        return Event(event_id, at, record["type"], values, where.source)
 
     # -- one record
 

@@ -104,8 +104,10 @@ def read_events_text(
         if problem is not None:
             diags.append(problem)
             continue
-        event, found = checker.check(record, where, strings=strings)
-        diags.extend(found)
+        event = checker.fast(record, where, strings)
+        if event is None:
+            event, found = checker.check(record, where, strings=strings)
+            diags.extend(found)
         if event is not None:
             events.append(event)
     return _finish(events, diags, skip_invalid)
