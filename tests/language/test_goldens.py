@@ -83,3 +83,78 @@ def test_bad_file_named_after_its_code(path: Path) -> None:
     codes = {d.code for d in check_file(_relative(path)).diagnostics}
     code = path.stem.replace("_", "-")
     assert code in codes or any(code.startswith(c) for c in codes), (path.name, codes)
+
+
+def test_five_mistakes() -> None:
+    """Five different mistakes in one file are all reported, each at its line and column."""
+    path = _relative(HERE / "bad" / "five_mistakes.foedus")
+    found = [
+        (d.code, d.span.line, d.span.column, d.message, d.suggestion)
+        for d in check_file(path).diagnostics
+        if d.span is not None
+    ]
+    assert found == [
+        ("unknown-party", 21, 30, "unknown party `UK`", "did you mean `GB`?"),
+        (
+            "deadline-not-positive",
+            27,
+            41,
+            "a deadline must be a positive whole number of days, not `0`",
+            None,
+        ),
+        ("unknown-event", 31, 8, "unknown event `armed_atack`", "did you mean `armed_attack`?"),
+        (
+            "unexpected-token",
+            38,
+            5,
+            "unexpected name `shall`",
+            "obligations are written with `must`; permissions with `may`",
+        ),
+        (
+            "type-mismatch",
+            42,
+            53,
+            "`Crimea` is a territory, but a party is expected here",
+            None,
+        ),
+    ]
+
+
+def test_unreadable_file_is_reported() -> None:
+    """A file that cannot be read gives one `cannot-read` diagnostic naming it."""
+    result = check_file(Path("tests/language/bad/no_such_file.foedus"))
+    assert result.treaty is None
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        (
+            "cannot-read",
+            "cannot read `tests/language/bad/no_such_file.foedus`: No such file or directory",
+        )
+    ]
+
+
+def test_too_large_file_is_refused() -> None:
+    """A source over the size limit is refused before parsing, with a hint to split it."""
+    from foedus.language.parser import MAX_SOURCE_BYTES
+
+    result = check_file(Path("big.foedus"), read=lambda _: b"#" * (MAX_SOURCE_BYTES + 1))
+    assert render_text(result.diagnostics, result.sources) == (
+        f"error[file-too-large]: the file is {MAX_SOURCE_BYTES + 1:,} bytes; "
+        f"the limit is {MAX_SOURCE_BYTES:,} bytes\n"
+        "  --> big.foedus:1:1\n"
+        "   = help: split the treaty and `import` shared declarations\n"
+    )
+
+
+def test_import_without_a_file() -> None:
+    """Source text with no file cannot import, and says so at the import."""
+    from foedus.language.check import check_source
+
+    result = check_source('treaty t "T"\nimport "shared.foedus"\n')
+    assert render_text(result.diagnostics, result.sources) == (
+        "error[import-without-file]: imports are resolved relative to the importing file, "
+        "and this source has no file\n"
+        "  --> <input>:2:1\n"
+        "  |\n"
+        '2 | import "shared.foedus"\n'
+        "  | ^^^^^^^^^^^^^^^^^^^^^^\n"
+    )

@@ -10,13 +10,30 @@ import typer
 from rich.console import Console
 
 import foedus
+from foedus.diagnostics import error
 
 
-def _expand(paths: list[Path]) -> list[Path]:
+def _expand(paths: list[Path]) -> tuple[list[Path], list[foedus.Diagnostic]]:
+    """Files to check: each file given, and the ``*.foedus`` files under each folder given."""
     out: list[Path] = []
+    problems: list[foedus.Diagnostic] = []
     for p in paths:
-        out.extend(sorted(p.rglob("*.foedus")) if p.is_dir() else [p])
-    return out
+        if not p.is_dir():
+            out.append(p)
+            continue
+        found = sorted(f for f in p.rglob("*.foedus") if f.is_file())
+        if not found:
+            problems.append(
+                error(
+                    "no-sources",
+                    f"the folder `{p}` holds no .foedus files",
+                    None,
+                    context=str(p),
+                    suggestion="name a treaty file, or a folder that contains some",
+                )
+            )
+        out.extend(found)
+    return out, problems
 
 
 def register(app: typer.Typer) -> None:
@@ -30,9 +47,12 @@ def register(app: typer.Typer) -> None:
         """Check treaties: report every mistake with its place, or confirm they are sound."""
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         out = Console(highlight=False, soft_wrap=True)
-        failed = False
+        paths, problems = _expand(files)
+        failed = bool(problems)
+        if problems and not as_json:
+            err.out(foedus.render_text(problems, {}), end="")
         documents = []
-        for path in _expand(files):
+        for path in paths:
             result = foedus.check_file(path)
             failed |= not result.ok
             if as_json:
@@ -57,6 +77,10 @@ def register(app: typer.Typer) -> None:
                 errors = sum(1 for d in result.diagnostics if d.is_error)
                 err.print(f"[red]{path}: {errors} error{'s' if errors != 1 else ''}[/red]")
         if as_json:
+            documents.extend(
+                {"file": d.context, "ok": False, "treaty": None, "diagnostics": [d.to_json()]}
+                for d in problems
+            )
             payload = documents[0] if len(documents) == 1 else documents
             out.out(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
         raise typer.Exit(1 if failed else 0)
