@@ -91,10 +91,18 @@ class Monitor:
         """
         if self._cache is not None and self._cache[0] == as_of:
             return self._cache[1]
-        # the result must not see later changes of the live state: read it from a copy
-        fork = self._sync(as_of).clone()
-        fork.advance(as_of)
-        result = build_result(fork, as_of)
+        # The state only grows here and makes no reference cycles: pausing the cyclic
+        # collector saves rescanning every record each time a few thousand are allocated.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            # the result must not see later changes of the live state: read it from a copy
+            fork = self._sync(as_of).clone()
+            fork.advance(as_of)
+            result = build_result(fork, as_of)
+        finally:
+            if enabled:
+                gc.enable()
         self._cache = (as_of, result)
         return result
 
@@ -152,15 +160,7 @@ class Monitor:
         log = self._log
         stop = bisect_right(log, as_of, key=lambda e: e.at)
         if stop > live.pos:
-            # the state only grows here and holds no reference cycles: pausing the cyclic
-            # collector avoids rescanning every live record again and again
-            enabled = gc.isenabled()
-            gc.disable()
-            try:
-                live.apply_all(log, live.pos, stop)
-            finally:
-                if enabled:
-                    gc.enable()
+            live.apply_all(log, live.pos, stop)
             since = live.pos - self._checkpoints[-1].pos
             if since >= max(MIN_CHECKPOINT_GAP, self._checkpoints[-1].pos):
                 self._checkpoints.append(live.clone())

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from foedus.engine.matching import Matcher, Test, obligors_label
+from foedus.engine.matching import Matcher, Test, fmt_value, obligors_label
 from foedus.language.model import (
     Clause,
     ClauseKind,
     Condition,
     ConditionEffect,
+    Const,
     Deadline,
     DeadlineKind,
     Decision,
@@ -26,6 +27,7 @@ from foedus.language.model import (
     Pattern,
     Permission,
     Prohibition,
+    Quantifier,
     Ref,
     RoleSet,
     Rule,
@@ -75,6 +77,14 @@ class ClausePlan:
     deadline: Deadline | None = None
     # fast path: a fixed length from the trigger ("within N hours", or days in UTC)
     delta: timedelta | None = None
+    # the monitor's fast path applies (each-obligation, fixed deadline, no guard)
+    fast: bool = False
+    on_fulfilled: bool = False  # another clause is triggered by this one's verdicts
+    on_violated: bool = False
+    binding_name: str | None = None
+    prefix: str = ""
+    action_type: str = ""
+    beneficiary_text: str | None = None
     window: Window = field(default_factory=Window)
     rule: Rule | None = None
     vote_event: str = ""
@@ -173,6 +183,21 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
         plan.step_tests = tuple(
             tuple(matcher.pattern(p, {}) for p in step) for step in body.steps
         )
+    plan.binding_name = plan.trigger.binding if plan.trigger is not None else None
+    plan.prefix = f"{plan.id}/"
+    plan.action_type = plan.action.event if plan.action is not None else ""
+    if isinstance(plan.beneficiary, Const):
+        plan.beneficiary_text = fmt_value(plan.beneficiary.value)
+    elif isinstance(plan.beneficiary, RoleSet):
+        plan.beneficiary_text = plan.beneficiary.name
+    plan.fast = (
+        isinstance(body, Obligation)
+        and plan.delta is not None
+        and body.obligors.quantifier is Quantifier.EACH
+        and body.trigger is not None
+        and body.trigger.kind is TriggerKind.EVENT
+        and body.trigger.guard is None
+    )
     if plan.obligors is not None:
         plan.label = obligors_label(plan.obligors)
         if not _has_ref(plan.obligors):
@@ -222,6 +247,9 @@ def compile_treaty(treaty: Treaty) -> Plan:
             slot(trigger.pattern.event).triggers.append(plan)
         elif trigger.clause is not None:
             on_verdict.setdefault((trigger.kind, trigger.clause), []).append(plan)
+    for plan in clauses:
+        plan.on_fulfilled = (TriggerKind.FULFILLED, plan.id) in on_verdict
+        plan.on_violated = (TriggerKind.VIOLATED, plan.id) in on_verdict
     return Plan(
         treaty=treaty,
         matcher=matcher,

@@ -546,12 +546,50 @@ class Runtime:
                 if why is not None:
                     self._not_arisen(ev.at, plan, ev.id, why)
             return
-        binding = plan.binding
-        bindings = {binding: (fields, ev.at, ev.id)} if binding else {}
-        if self.status is IN_FORCE and (plan.trigger is None or plan.trigger.guard is None):
-            self._arise(plan, bindings, ev.id, ev.at, ev.id, fields)
+        at = ev.at
+        binding = plan.binding_name
+        bindings = {binding: (fields, at, ev.id)} if binding else {}
+        if self.status is not IN_FORCE or not plan.fast:
+            self._fire(plan, bindings, ev.id, at, ev.id, fields)
+            return
+        # fast path: an `each` obligation with a fixed-length deadline and no guard, whose
+        # obligor set, action matcher and beneficiary are already known for these values
+        obligors = plan.static_obligors
+        if obligors is None:
+            obligors = plan.obligor_cache.get(_ref_key(plan.obligor_refs, bindings))
+        test_a = plan.static_action
+        if test_a is None:
+            test_a = plan.action_cache.get(_ref_key(plan.action_refs, bindings))
+        if not obligors or test_a is None:
+            self._arise(plan, bindings, ev.id, at, ev.id, fields)
+            return
+        value = plan.beneficiary
+        if value is None:
+            beneficiary = None
+        elif type(value) is Ref:
+            got = fields.get(value.field, MISSING) if value.binding == binding else MISSING
+            if type(got) is not str:
+                self._arise(plan, bindings, ev.id, at, ev.id, fields)
+                return
+            beneficiary = got
         else:
-            self._fire(plan, bindings, ev.id, ev.at, ev.id, fields)
+            beneficiary = plan.beneficiary_text
+        due = at + plan.delta  # type: ignore[operator]
+        prefix = plan.prefix + ev.id + "/"
+        group = Group(prefix, plan, obligors, beneficiary, ev.id, at, fields, due, test_a,
+                      bindings)
+        self.arisen.append(group)
+        by_actor = self.open.get(plan.action_type)
+        if by_actor is None:
+            by_actor = self.open[plan.action_type] = {}
+        for party in obligors:
+            entries = by_actor.get(party)
+            if entries is None:
+                by_actor[party] = {prefix: group}
+            else:
+                entries[prefix] = group
+        self.seq += 1
+        heappush(self.heap, (due, self.seq, group))
 
     def _fire(
         self,
@@ -704,15 +742,24 @@ class Runtime:
 
     def _fulfil(self, ev: Event, actor: str, items: dict[str, Any]) -> None:
         fields = ev.fields
-        verdicts = self.plan.on_verdict
+        verdict = (FULFILLED, ev.at, ev.id)
+        last_test: Any = MISSING
+        matched = False
         for item in list(items.values()):
+            # many open instances share one matcher: test the event once per matcher
             test = item.test
-            if test is not None and not test(fields):
+            if test is not last_test:
+                last_test = test
+                matched = test is None or test(fields)
+            if not matched:
                 continue
             if type(item) is Group:
-                item.settle(actor, FULFILLED, ev.at, ev.id)
+                item.outcome[actor] = verdict
+                item.n_open -= 1
+                if not item.n_open:
+                    item.status = None
                 del items[item.key]
-                if verdicts:
+                if item.plan.on_fulfilled:
                     self._verdict(TriggerKind.FULFILLED, item.item(actor), ev.at,
                                   item.trigger_fields)
                 continue
@@ -724,7 +771,7 @@ class Runtime:
             item.status = FULFILLED
             item.settled_at, item.settled_by = ev.at, ev.id
             self._settle(item)
-            if self.plan.on_verdict:
+            if item.plan.on_fulfilled:
                 self._verdict(TriggerKind.FULFILLED, item, ev.at, item.trigger_fields)
         if not items:
             by_actor = self.open.get(ev.type)
@@ -744,7 +791,7 @@ class Runtime:
                 entries.pop(group.key, None)
                 if not entries:
                     del by_actor[party]
-        if self.plan.on_verdict:
+        if group.plan.on_violated:
             for party in late:
                 self._verdict(TriggerKind.VIOLATED, group.item(party), due, group.trigger_fields)
 
@@ -752,7 +799,7 @@ class Runtime:
         item.status = VIOLATED
         item.settled_at = item.due_at
         self._settle(item)
-        if self.plan.on_verdict:
+        if item.plan.on_violated:
             self._verdict(TriggerKind.VIOLATED, item, item.due_at, item.trigger_fields)
 
     def _verdict(
@@ -827,7 +874,7 @@ class Runtime:
             item.settled_at, item.settled_by = at, ev.id
             self.arisen.append(item)
             self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
-            if self.plan.on_verdict:
+            if plan.on_violated:
                 self._verdict(TriggerKind.VIOLATED, item, at, fields)
 
     def _permissions(self, ev: Event, plans: list[ClausePlan]) -> None:
