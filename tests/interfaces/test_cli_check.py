@@ -132,5 +132,8 @@ def test_binary_input_has_no_traceback(tmp_path: Path) -> None:
     assert done.stderr == (
         "error[invalid-utf8]: the file is not valid UTF-8 (byte 0x89)\n"
         f"  --> {latin}:1:1\n"
+        "  |\n"
+        "1 | \ufffdPNG\n"
+        "  | ^\n"
         "   = help: save the file as UTF-8 text\n"
     )

@@ -113,7 +113,9 @@ def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # Columns count characters, like every other span; the line up to here is valid.
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1
         return None, [
             error(
                 "invalid-utf8",

@@ -128,5 +128,7 @@ def check_file(path: str | Path, read: Reader = _read) -> CheckResult:
         )
     text, problems = decode_source(data, name)
     if text is None:
-        return CheckResult(None, problems)
+        # Show the offending line even when the file is not valid UTF-8.
+        lossy = problems[0].code == "invalid-utf8"
+        return CheckResult(None, problems, {name: data.decode("utf-8", "replace")} if lossy else {})
     return check_source(text, name, path.parent, read)

@@ -562,7 +562,13 @@ def _rule(r: ast.RuleAst, voters: m.Obligors | None, scope: Scope) -> m.Rule | N
     if r.kind == "at_least":
         assert r.k is not None
         if not r.k.raw.isdigit() or int(r.k.raw) < 1:
-            scope.err("bad-count", f"`{r.k.raw}` is not a positive whole number", r.k.span)
+            scope.err(
+                "bad-count",
+                f"`rule at least {r.k.raw}` needs no vote at all; the count must be a whole "
+                "number, 1 or more",
+                r.k.span,
+                suggestion="write e.g. `rule at least 2`, or `rule majority`",
+            )
             return None
         k = int(r.k.raw)
         if voters is not None and k > len(voters.among.members):
