@@ -41,8 +41,7 @@ from foedus import (
 )
 from foedus.diagnostics import did_you_mean, error, has_errors
 from foedus.engine.events_io import event_format
-from foedus.engine.model import ObligationInstance
-from foedus.report import render_html, result_to_json, sorted_obligations, time_left
+from foedus.report import explain_item, render_html, result_to_json, sorted_obligations, time_left
 from foedus.report.data import (
     obligation_to_json,
     short_time,
@@ -50,7 +49,6 @@ from foedus.report.data import (
     status_counts,
     tally_counts,
 )
-from foedus.report.html import describe_event
 
 PIPE_WIDTH = 160  # columns for tables written to a file or a pipe
 PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
@@ -195,31 +193,20 @@ class _Session:
         return cls(treaty, events, monitor, as_of, result)
 
     def explain(self, item: str) -> str:
-        by_id = {e.id: e for e in self.events}
-        obligations = {o.id: o for o in self.result.obligations}
-        decisions = {d.id: d for d in self.result.decisions}
-        if item in obligations:
-            return _explain_obligation(obligations[item], self.result.as_of, by_id)
-        if item in decisions:
-            d = decisions[item]
-            c = tally_counts(d)
-            lines = [
-                f"decision {d.id}: {d.status}",
-                *_explanation_lines(d.explanation),
-                f"opened: {d.opened_at.isoformat()} by event {d.trigger_event}",
-                f"closes: {d.closes_at.isoformat()}",
-                f"votes: {c['yes']} yes, {c['no']} no, {c['abstain']} abstain, "
-                f"{c['silent']} silent",
-            ]
-            lines += [f"  {voter}: {choice}" for voter, choice in sorted(d.tally.items())]
-            return "\n".join(lines) + "\n"
-        clause = self.treaty.clause(item)
-        if clause is not None:
-            return self._explain_clause(item)
-        explanation = self.monitor.explain(item, self.as_of)
-        if explanation is not None:
-            return "\n".join([f"{item}:", *_explanation_lines(explanation)]) + "\n"
-        candidates = [*obligations, *decisions, *(c.id for c in self.treaty.clauses)]
+        text = explain_item(
+            item,
+            self.result,
+            self.treaty,
+            {e.id: e for e in self.events},
+            lambda item_id: self.monitor.explain(item_id, self.as_of),
+        )
+        if text is not None:
+            return text
+        candidates = [
+            *(o.id for o in self.result.obligations),
+            *(d.id for d in self.result.decisions),
+            *(c.id for c in self.treaty.clauses),
+        ]
         guess = did_you_mean(item, candidates)
         some = ", ".join(sorted(candidates)[:8]) or "(none)"
         _fail(
@@ -235,70 +222,6 @@ class _Session:
             ],
             {},
         )
-
-    def _explain_clause(self, clause_id: str) -> str:
-        clause = self.treaty.clause(clause_id)
-        assert clause is not None
-        arisen = [o for o in sorted_obligations(self.result) if o.clause == clause_id]
-        decided = [d for d in sorted_decisions(self.result) if d.clause == clause_id]
-        title = f' "{clause.title}"' if clause.title else ""
-        lines = [f"clause {clause.id}{title} ({clause.kind})"]
-        lines += [f'  quote: "{q}"' for q in clause.quotes]
-        if arisen or decided:
-            lines.append(f"as of {self.as_of.isoformat()}:")
-            lines += [f"  {o.id}: {o.status} - {o.explanation.reason}" for o in arisen]
-            lines += [f"  {d.id}: {d.status} - {d.explanation.reason}" for d in decided]
-            return "\n".join(lines) + "\n"
-        reasons = [n for n in self.result.not_arisen if n.clause == clause_id]
-        lines.append(f"nothing arose from this clause as of {self.as_of.isoformat()}:")
-        if reasons:
-            for n in sorted(reasons, key=lambda n: n.event):
-                lines.append(f"  event {n.event}: {n.reason}")
-        else:
-            explanation = self.monitor.explain(clause_id, self.as_of)
-            if explanation is not None:
-                lines.append(f"  {explanation.reason}")
-            else:
-                lines.append("  no event matched its trigger")
-        return "\n".join(lines) + "\n"
-
-
-def _explain_obligation(o: ObligationInstance, as_of: datetime, events: dict[str, Event]) -> str:
-    lines = [f"{o.kind} {o.id}: {o.status}", *_explanation_lines(o.explanation)]
-    who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
-    lines.append(f"duty: {who}")
-    if o.trigger_event is not None:
-        lines.append(f"trigger: {_event_line(o.trigger_event, events)}")
-    if o.due_at is not None:
-        due = f"due: {o.due_at.isoformat()}"
-        if str(o.status) in ("pending", "violated"):
-            due += f" ({time_left(o.due_at, as_of)} as of {as_of.isoformat()})"
-        lines.append(due)
-    status = str(o.status)
-    if o.settled_by is not None:
-        verb = "fulfilled by" if status == "fulfilled" else f"{status} by"
-        lines.append(f"{verb}: {_event_line(o.settled_by, events)}")
-    elif status == "violated" and o.due_at is not None:
-        lines.append(f"violated: the deadline {o.due_at.isoformat()} passed with no matching event")
-    return "\n".join(lines) + "\n"
-
-
-def _explanation_lines(e: Any) -> list[str]:
-    title = f' "{e.title}"' if e.title else ""
-    lines = [f"clause: {e.clause}{title}"]
-    lines += [f'  quote: "{q}"' for q in e.quotes]
-    lines.append(f"why: {e.reason}")
-    if e.events:
-        lines.append(f"events: {', '.join(e.events)}")
-    return lines
-
-
-def _event_line(event_id: str, events: dict[str, Event]) -> str:
-    ev = events.get(event_id)
-    if ev is None:
-        return event_id
-    where = f" [{ev.source}]" if ev.source else ""
-    return f"{event_id} {describe_event(ev)}{where}"
 
 
 # ---------------------------------------------------------------- inputs

@@ -12,8 +12,10 @@ from foedus.report.data import (
     time_left,
 )
 from foedus.report.html import render_html
+from foedus.report.text import explain_item
 
 __all__ = [
+    "explain_item",
     "explanation_to_json",
     "obligation_to_json",
     "render_html",

@@ -1,0 +1,133 @@
+"""Verdicts explained in plain text: the clause, its quoted words, the events, the deadline.
+
+Stage: after ``engine``; ``foedus explain`` prints what :func:`explain_item` returns, and
+the API can serve the same text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from foedus.engine.model import (
+    DecisionInstance,
+    Event,
+    Explanation,
+    ObligationInstance,
+    RunResult,
+)
+from foedus.language.model import Treaty
+from foedus.report.data import sorted_decisions, sorted_obligations, tally_counts, time_left
+from foedus.report.html import describe_event
+
+ExplainFn = Callable[[str], Explanation | None]
+
+
+def explain_item(
+    item: str,
+    result: RunResult,
+    treaty: Treaty,
+    events: Mapping[str, Event],
+    explain: ExplainFn | None = None,
+) -> str | None:
+    """Explain an obligation or decision id, or a clause id; None when the item is unknown.
+
+    Args:
+        item: ``consult/e17/CN`` (an obligation), ``support_decision/e17`` (a decision) or
+            ``consult`` (a clause: what arose from it, or why nothing did).
+        result: the run as of some instant.
+        treaty: the treaty the run is of.
+        events: the run's events by id, to describe triggers and settling events.
+        explain: the monitor's ``explain`` at the same instant, for other items.
+    """
+    for o in result.obligations:
+        if o.id == item:
+            return explain_obligation(o, result.as_of, events)
+    for d in result.decisions:
+        if d.id == item:
+            return explain_decision(d)
+    if treaty.clause(item) is not None:
+        return explain_clause(item, result, treaty, explain)
+    found = explain(item) if explain is not None else None
+    if found is not None:
+        return "\n".join([f"{item}:", *explanation_lines(found)]) + "\n"
+    return None
+
+
+def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[str, Event]) -> str:
+    lines = [f"{o.kind} {o.id}: {o.status}", *explanation_lines(o.explanation)]
+    who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
+    lines.append(f"duty: {who}")
+    if o.trigger_event is not None:
+        lines.append(f"trigger: {event_line(o.trigger_event, events)}")
+    status = str(o.status)
+    if o.due_at is not None:
+        due = f"due: {o.due_at.isoformat()}"
+        if status in ("pending", "violated"):
+            due += f" ({time_left(o.due_at, as_of)} as of {as_of.isoformat()})"
+        lines.append(due)
+    if o.settled_by is not None:
+        verb = "fulfilled by" if status == "fulfilled" else f"{status} by"
+        lines.append(f"{verb}: {event_line(o.settled_by, events)}")
+    elif status == "violated" and o.due_at is not None:
+        lines.append(f"violated: the deadline {o.due_at.isoformat()} passed with no matching event")
+    return "\n".join(lines) + "\n"
+
+
+def explain_decision(d: DecisionInstance) -> str:
+    c = tally_counts(d)
+    lines = [
+        f"decision {d.id}: {d.status}",
+        *explanation_lines(d.explanation),
+        f"opened: {d.opened_at.isoformat()} by event {d.trigger_event}",
+        f"closes: {d.closes_at.isoformat()}",
+        f"votes: {c['yes']} yes, {c['no']} no, {c['abstain']} abstain, {c['silent']} silent",
+    ]
+    lines += [f"  {voter}: {choice}" for voter, choice in sorted(d.tally.items())]
+    return "\n".join(lines) + "\n"
+
+
+def explain_clause(
+    clause_id: str, result: RunResult, treaty: Treaty, explain: ExplainFn | None = None
+) -> str:
+    """What arose from a clause as of the result's time, or why nothing did."""
+    clause = treaty.clause(clause_id)
+    assert clause is not None
+    arisen = [o for o in sorted_obligations(result) if o.clause == clause_id]
+    decided = [d for d in sorted_decisions(result) if d.clause == clause_id]
+    title = f' "{clause.title}"' if clause.title else ""
+    lines = [f"clause {clause.id}{title} ({clause.kind})"]
+    lines += [f'  quote: "{q}"' for q in clause.quotes]
+    as_of = result.as_of.isoformat()
+    if arisen or decided:
+        lines.append(f"as of {as_of}:")
+        lines += [f"  {o.id}: {o.status} - {o.explanation.reason}" for o in arisen]
+        lines += [f"  {d.id}: {d.status} - {d.explanation.reason}" for d in decided]
+        return "\n".join(lines) + "\n"
+    lines.append(f"nothing arose from this clause as of {as_of}:")
+    reasons = sorted((n for n in result.not_arisen if n.clause == clause_id), key=lambda n: n.event)
+    if reasons:
+        lines += [f"  event {n.event}: {n.reason}" for n in reasons]
+    else:
+        found = explain(clause_id) if explain is not None else None
+        lines.append(f"  {found.reason}" if found is not None else "  no event matched its trigger")
+    return "\n".join(lines) + "\n"
+
+
+def explanation_lines(e: Explanation) -> list[str]:
+    title = f' "{e.title}"' if e.title else ""
+    lines = [f"clause: {e.clause}{title}"]
+    lines += [f'  quote: "{q}"' for q in e.quotes]
+    lines.append(f"why: {e.reason}")
+    if e.events:
+        lines.append(f"events: {', '.join(e.events)}")
+    return lines
+
+
+def event_line(event_id: str, events: Mapping[str, Event]) -> str:
+    """``e17 armed_attack(aggressor: RU, ...) at 2022-... [events.jsonl:17]``."""
+    ev = events.get(event_id)
+    if ev is None:
+        return event_id
+    where = f" [{ev.source}]" if ev.source else ""
+    return f"{event_id} {describe_event(ev)}{where}"
