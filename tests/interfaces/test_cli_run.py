@@ -249,3 +249,11 @@ def test_installed_command_runs_in_a_subprocess(files: tuple[Path, Path]) -> Non
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert json.loads(done.stdout)["treaty"] == "mini"
+
+
+def test_report_is_the_same_bytes_every_time(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    """Same treaty, events and as-of give the same HTML, byte for byte."""
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    for out in (a, b):
+        assert invoke("report", *files, "-o", out, "--as-of", "2022-04-10T00:00:00Z").exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
