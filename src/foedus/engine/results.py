@@ -98,6 +98,44 @@ def _obligation(item: Item, as_of: datetime) -> ObligationInstance:
     )
 
 
+def _group(group: Group) -> list[ObligationInstance]:
+    """The instances of a group: the same as ``_obligation(group.item(p))`` for each obligor,
+    with the parts they share (action, origin, due time) rendered once."""
+    plan = group.plan
+    clause = plan.clause
+    assert plan.action is not None
+    action = render_pattern(plan.action, group.bindings)
+    head = f"It {_origin(group)}; due {fmt_time(group.due_at)}; "
+    base = (group.trigger_id,) if group.trigger_id else ()
+    outcome = group.outcome
+    out = []
+    for party in group.obligors:
+        got = outcome.get(party)
+        settled_at = settled_by = None
+        events = base
+        if got is None:
+            status = ObligationStatus.PENDING
+            reason = f"{head}no {action} by {party} yet."
+        else:
+            status, settled_at, settled_by = got
+            if status is ObligationStatus.FULFILLED:
+                reason = (f"{head}fulfilled by {settled_by} at {fmt_time(settled_at)}: "
+                          f"{action} by {party}.")
+                events = (*base, str(settled_by))
+            elif status is ObligationStatus.VIOLATED:
+                reason = f"{head}no {action} by {party} by then."
+            else:
+                reason = (f"{head}discharged when the treaty terminated at "
+                          f"{fmt_time(settled_at)} (event {settled_by}).")
+                events = (*base, str(settled_by))
+        out.append(ObligationInstance(
+            group.key + party, plan.id, "obligation", party, action, group.beneficiary,
+            group.trigger_id, group.trigger_at, group.due_at, status, settled_at, settled_by,
+            Explanation(clause.id, clause.title, clause.quotes, reason, events),
+        ))
+    return out
+
+
 def _respected(act: Activation, as_of: datetime) -> ObligationInstance:
     plan = act.plan
     assert plan.action is not None
@@ -219,7 +257,7 @@ class Instances(Sequence[ObligationInstance]):
             out = []
             for x in self._records:
                 if type(x) is Group:
-                    out.extend(_obligation(x.item(p), as_of) for p in x.obligors)
+                    out.extend(_group(x))  # type: ignore[arg-type]
                 elif type(x) is Activation:
                     if not breaches.get(x.key):
                         out.append(_respected(x, as_of))
