@@ -79,6 +79,8 @@ class ClausePlan:
     delta: timedelta | None = None
     # the monitor's fast path applies (each-obligation, fixed deadline, no guard)
     fast: bool = False
+    obligor_field: str | None = None  # the single reference of the exceptions, if to the trigger
+    action_field: str | None = None  # the single reference of the action, if to the trigger
     on_fulfilled: bool = False  # another clause is triggered by this one's verdicts
     on_violated: bool = False
     binding_name: str | None = None
@@ -198,7 +200,13 @@ def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -
         and body.trigger.kind is TriggerKind.EVENT
         and body.trigger.guard is None
     )
+    binding = plan.binding_name
+    if len(plan.action_refs) == 1 and plan.action_refs[0].binding == binding:
+        plan.action_field = plan.action_refs[0].field
     if plan.obligors is not None:
+        refs = tuple(v for v in plan.obligors.exceptions if isinstance(v, Ref))
+        if len(refs) == 1 and refs[0].binding == binding:
+            plan.obligor_field = refs[0].field
         plan.label = obligors_label(plan.obligors)
         if not _has_ref(plan.obligors):
             plan.static_obligors = matcher.obligors(plan.obligors, {})

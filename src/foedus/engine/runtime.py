@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from heapq import heappop, heappush
+from itertools import islice
 from typing import Any
 
 from foedus.engine.deadlines import due_at
@@ -416,12 +417,11 @@ class Runtime:
         opened = self.open
         advance = self.advance
         ev = None
-        for i in range(start, stop):
-            ev = events[i]
+        for ev in islice(events, start, stop):
             if heap and heap[0][0] < ev.at:
                 advance(ev.at)
             t = ev.type
-            if t in pre:
+            if pre and t in pre:
                 self._conditions(ev, pre[t])
             by_actor = opened.get(t)
             if by_actor:
@@ -556,10 +556,14 @@ class Runtime:
         # obligor set, action matcher and beneficiary are already known for these values
         obligors = plan.static_obligors
         if obligors is None:
-            obligors = plan.obligor_cache.get(_ref_key(plan.obligor_refs, bindings))
+            name = plan.obligor_field  # the one reference, to a field of the trigger
+            key = fields.get(name, MISSING) if name else _ref_key(plan.obligor_refs, bindings)
+            obligors = plan.obligor_cache.get(key)
         test_a = plan.static_action
         if test_a is None:
-            test_a = plan.action_cache.get(_ref_key(plan.action_refs, bindings))
+            name = plan.action_field
+            key = fields.get(name, MISSING) if name else _ref_key(plan.action_refs, bindings)
+            test_a = plan.action_cache.get(key)
         if not obligors or test_a is None:
             self._arise(plan, bindings, ev.id, at, ev.id, fields)
             return
