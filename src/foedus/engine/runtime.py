@@ -306,7 +306,7 @@ class Runtime:
         self.arisen: list[Item | Group | Activation] = []
         self.dec_open: dict[str, dict[str, DecisionItem]] = {}
         self.decisions: list[DecisionItem] = []
-        # (due, seq, items with that due) or (closes, seq, decision)
+        # (due, seq, group / collective item) or (closes, seq, decision)
         self.heap: list[tuple[datetime, int, Any]] = []
         self.seq = 0
         self.not_arisen: list[tuple[datetime | None, int, str, str, str]] = []
@@ -362,7 +362,7 @@ class Runtime:
             for cid, opened in self.dec_open.items()
         }
         new.heap = [
-            (d, s, [memo.get(id(i), i) for i in x] if type(x) is list else memo.get(id(x), x))
+            (d, s, memo.get(id(x), x))
             for d, s, x in self.heap
         ]
         new.not_arisen = list(self.not_arisen)
@@ -377,18 +377,21 @@ class Runtime:
         """Settle every deadline strictly before ``until``, in due order."""
         heap = self.heap
         while heap and heap[0][0] < until:
-            _, _, x = heappop(heap)
-            if type(x) is Group:
-                if x.status is PENDING:
-                    self._violate_group(x)
-            elif type(x) is list:
-                for item in x:
-                    if item.status is PENDING:
-                        self._violate(item)
-            elif x.status is OPEN:
-                self._close(x)
+            x = heappop(heap)[2]
+            status = x.status
+            if status is PENDING or status is OPEN:
+                self._expire(x)
         if self.clock is None or until > self.clock:
             self.clock = until
+
+    def _expire(self, x: Group | Item | DecisionItem) -> None:
+        """The due time of ``x`` has passed while it was still open."""
+        if type(x) is Group:
+            self._violate_group(x)
+        elif type(x) is Item:
+            self._violate(x)
+        else:
+            self._close(x)  # type: ignore[arg-type]
 
     def _handlers(self) -> tuple[dict[str, list[ClausePlan]], dict[str, list[tuple[Any, Any]]]]:
         """Per event type: condition clauses, then (method, argument) pairs to call in order."""
@@ -404,7 +407,10 @@ class Runtime:
                 calls.append((self._prohibitions, t))
             if spec.permissions:
                 calls.append((self._permissions, spec.permissions))
-            calls.extend((self._on_event, plan) for plan in spec.triggers)
+            calls.extend(
+                (self._fast_trigger(plan) if plan.fast else self._on_event, plan)
+                for plan in spec.triggers
+            )
             if calls:
                 post[t] = calls
         return pre, post
@@ -415,11 +421,15 @@ class Runtime:
         actor_of = {t: a or "" for t, a in self.plan.actor_of.items()}
         heap = self.heap
         opened = self.open
-        advance = self.advance
+        expire = self._expire
         ev = None
         for ev in islice(events, start, stop):
-            if heap and heap[0][0] < ev.at:
-                advance(ev.at)
+            at = ev.at
+            while heap and heap[0][0] < at:  # deadlines before the event, in due order
+                x = heappop(heap)[2]
+                status = x.status
+                if status is PENDING or status is OPEN:
+                    expire(x)
             t = ev.type
             if pre and t in pre:
                 self._conditions(ev, pre[t])
@@ -538,62 +548,93 @@ class Runtime:
         self.not_arisen.append((at, plan.index, plan.id, event, why))
 
     def _on_event(self, ev: Event, plan: ClausePlan) -> None:
+        """A trigger event for ``plan``: check the pattern, then let the clause arise."""
         fields = ev.fields
         test = plan.trigger_test
         if test is not None and not test(fields):
-            if plan.has_carve_outs and plan.trigger and plan.trigger.pattern:
-                why = self.plan.matcher.mismatch(plan.trigger.pattern, fields, {}, plan.id)
-                if why is not None:
-                    self._not_arisen(ev.at, plan, ev.id, why)
+            self._missed(ev, plan)
             return
-        at = ev.at
         binding = plan.binding_name
-        bindings = {binding: (fields, at, ev.id)} if binding else {}
-        if self.status is not IN_FORCE or not plan.fast:
-            self._fire(plan, bindings, ev.id, at, ev.id, fields)
-            return
-        # fast path: an `each` obligation with a fixed-length deadline and no guard, whose
-        # obligor set, action matcher and beneficiary are already known for these values
-        obligors = plan.static_obligors
-        if obligors is None:
-            name = plan.obligor_field  # the one reference, to a field of the trigger
-            key = fields.get(name, MISSING) if name else _ref_key(plan.obligor_refs, bindings)
-            obligors = plan.obligor_cache.get(key)
-        test_a = plan.static_action
-        if test_a is None:
-            name = plan.action_field
-            key = fields.get(name, MISSING) if name else _ref_key(plan.action_refs, bindings)
-            test_a = plan.action_cache.get(key)
-        if not obligors or test_a is None:
-            self._arise(plan, bindings, ev.id, at, ev.id, fields)
-            return
+        bindings = {binding: (fields, ev.at, ev.id)} if binding else {}
+        self._fire(plan, bindings, ev.id, ev.at, ev.id, fields)
+
+    def _missed(self, ev: Event, plan: ClausePlan) -> None:
+        """Record a carve-out that kept ``ev`` from triggering ``plan``, if it was one."""
+        if plan.has_carve_outs and plan.trigger and plan.trigger.pattern:
+            why = self.plan.matcher.mismatch(plan.trigger.pattern, ev.fields, {}, plan.id)
+            if why is not None:
+                self._not_arisen(ev.at, plan, ev.id, why)
+
+    def _fast_trigger(self, plan: ClausePlan) -> Any:
+        """The trigger handler of an `each` obligation with a fixed-length deadline, no guard.
+
+        The same as :meth:`_on_event` followed by :meth:`_arise`, with everything that does
+        not change between events bound once: this is the monitor's hot path.
+        """
+        test = plan.trigger_test
+        binding = plan.binding_name
+        static_obligors = plan.static_obligors
+        obligor_field = plan.obligor_field
+        obligor_cache = plan.obligor_cache
+        static_action = plan.static_action
+        action_field = plan.action_field
+        action_cache = plan.action_cache
         value = plan.beneficiary
-        if value is None:
-            beneficiary = None
-        elif type(value) is Ref:
-            got = fields.get(value.field, MISSING) if value.binding == binding else MISSING
-            if type(got) is not str:
-                self._arise(plan, bindings, ev.id, at, ev.id, fields)
+        ref_field = value.field if type(value) is Ref and value.binding == binding else None
+        fixed_beneficiary = plan.beneficiary_text if type(value) is not Ref else None
+        delta = plan.delta
+        clause_prefix = plan.prefix
+        action_type = plan.action_type
+        arisen = self.arisen
+        heap = self.heap
+        opened = self.open
+        slow = self._on_event
+
+        def on_trigger(ev: Event, _: Any) -> None:
+            fields = ev.fields
+            if test is not None and not test(fields):
+                self._missed(ev, plan)
                 return
-            beneficiary = got
-        else:
-            beneficiary = plan.beneficiary_text
-        due = at + plan.delta  # type: ignore[operator]
-        prefix = plan.prefix + ev.id + "/"
-        group = Group(prefix, plan, obligors, beneficiary, ev.id, at, fields, due, test_a,
-                      bindings)
-        self.arisen.append(group)
-        by_actor = self.open.get(plan.action_type)
-        if by_actor is None:
-            by_actor = self.open[plan.action_type] = {}
-        for party in obligors:
-            entries = by_actor.get(party)
-            if entries is None:
-                by_actor[party] = {prefix: group}
+            if self.status is not IN_FORCE:
+                slow(ev, plan)
+                return
+            obligors = static_obligors
+            if obligors is None:
+                key = fields.get(obligor_field, MISSING) if obligor_field else MISSING
+                obligors = obligor_cache.get(key) if obligor_field else None
+            test_a = static_action
+            if test_a is None and action_field:
+                test_a = action_cache.get(fields.get(action_field, MISSING))
+            if ref_field is not None:
+                beneficiary = fields.get(ref_field)
+                if type(beneficiary) is not str:
+                    obligors = None
+            elif value is not None and fixed_beneficiary is None:
+                obligors = None  # a reference to another binding: take the general path
             else:
-                entries[prefix] = group
-        self.seq += 1
-        heappush(self.heap, (due, self.seq, group))
+                beneficiary = fixed_beneficiary
+            if not obligors or test_a is None:
+                slow(ev, plan)
+                return
+            at = ev.at
+            due = at + delta  # type: ignore[operator]
+            prefix = clause_prefix + ev.id + "/"
+            group = Group(prefix, plan, obligors, beneficiary, ev.id, at, fields, due, test_a,
+                          {binding: (fields, at, ev.id)} if binding else {})
+            arisen.append(group)
+            by_actor = opened.get(action_type)
+            if by_actor is None:
+                by_actor = opened[action_type] = {}
+            for party in obligors:
+                entries = by_actor.get(party)
+                if entries is None:
+                    by_actor[party] = {prefix: group}
+                else:
+                    entries[prefix] = group
+            self.seq += 1
+            heappush(heap, (due, self.seq, group))
+
+        return on_trigger
 
     def _fire(
         self,
@@ -714,7 +755,7 @@ class Runtime:
             self.arisen.append(item)
             self._register(item, action_type)
             self.seq += 1
-            heappush(self.heap, (due, self.seq, [item]))
+            heappush(self.heap, (due, self.seq, item))
 
     def _register(self, item: Item, action_type: str) -> None:
         by_actor = self.open.get(action_type)
