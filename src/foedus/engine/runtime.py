@@ -790,6 +790,7 @@ class Runtime:
         verdict = (FULFILLED, ev.at, ev.id)
         last_test: Any = MISSING
         matched = False
+        done = []
         for item in list(items.values()):
             # many open instances share one matcher: test the event once per matcher
             test = item.test
@@ -800,10 +801,11 @@ class Runtime:
                 continue
             if type(item) is Group:
                 item.outcome[actor] = verdict
-                item.n_open -= 1
-                if not item.n_open:
+                n_open = item.n_open - 1
+                item.n_open = n_open
+                if not n_open:
                     item.status = None
-                del items[item.key]
+                done.append(item.key)
                 if item.plan.on_fulfilled:
                     self._verdict(TriggerKind.FULFILLED, item.item(actor), ev.at,
                                   item.trigger_fields)
@@ -818,7 +820,10 @@ class Runtime:
             self._settle(item)
             if item.plan.on_fulfilled:
                 self._verdict(TriggerKind.FULFILLED, item, ev.at, item.trigger_fields)
-        if not items:
+        if len(done) < len(items):
+            for key in done:
+                del items[key]
+        else:  # everything this actor owed of this kind is met
             by_actor = self.open.get(ev.type)
             if by_actor is not None and by_actor.get(actor) is items:
                 del by_actor[actor]
