@@ -7,9 +7,10 @@ path of the monitor never formats a string.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, overload
+from functools import partial
+from typing import Any, TypeVar, overload
 
 from foedus.engine.matching import fmt_time, render_pattern
 from foedus.engine.model import (
@@ -26,7 +27,9 @@ from foedus.engine.plan import ClausePlan
 from foedus.engine.runtime import Activation, DecisionItem, Group, Item, Runtime
 from foedus.language.model import RuleKind
 
-__all__ = ["Instances", "build_result", "clause_explanation", "fmt_time"]
+__all__ = ["LazyTuple", "build_result", "clause_explanation", "fmt_time"]
+
+T = TypeVar("T")
 
 
 def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Explanation:
@@ -223,66 +226,49 @@ def _condition_text(runtime: Runtime, plan: ClausePlan) -> str:
     return f"{prefix}step {step + 1} of {total}: waiting for {' and '.join(waiting)}"
 
 
-class Instances(Sequence[ObligationInstance]):
-    """The obligation and prohibition instances of a run, built on first access.
+class LazyTuple(Sequence[T]):
+    """A tuple whose items are built on first access: the compact result store.
 
-    A compact result store: the monitor keeps one small record per instance and only
-    builds the :class:`ObligationInstance` values (with their explanations) when they are
-    read. Behaves as a tuple: equal to a tuple or another :class:`Instances` with the same
-    items.
+    The monitor keeps one small record per instance and only builds the
+    :class:`ObligationInstance` values (with their explanations) when they are read. It
+    compares equal to a tuple, or to another :class:`LazyTuple`, with the same items.
+
+    >>> LazyTuple(lambda: (1, 2), 2) == (1, 2)
+    True
     """
 
-    __slots__ = ("_as_of", "_breaches", "_built", "_records", "_size")
+    __slots__ = ("_build", "_built", "_size")
 
-    def __init__(
-        self, records: list[Item | Group | Activation], breaches: dict[str, int], as_of: datetime
-    ) -> None:
-        self._records = records
-        self._breaches = breaches
-        self._as_of = as_of
-        self._built: tuple[ObligationInstance, ...] | None = None
-        size = 0
-        for x in records:
-            kind = type(x)
-            if kind is Group:
-                size += len(x.obligors)  # type: ignore[union-attr]
-            elif kind is Item or not breaches.get(x.key):  # type: ignore[union-attr]
-                size += 1
+    def __init__(self, build: Callable[[], tuple[T, ...]], size: int) -> None:
+        self._build: Callable[[], tuple[T, ...]] | None = build
+        self._built: tuple[T, ...] | None = None
         self._size = size
 
-    def materialize(self) -> tuple[ObligationInstance, ...]:
-        """Every instance, in the order they arose."""
+    def materialize(self) -> tuple[T, ...]:
+        """Every item, as a tuple."""
         if self._built is None:
-            as_of, breaches = self._as_of, self._breaches
-            out = []
-            for x in self._records:
-                if type(x) is Group:
-                    out.extend(_group(x))  # type: ignore[arg-type]
-                elif type(x) is Activation:
-                    if not breaches.get(x.key):
-                        out.append(_respected(x, as_of))
-                else:
-                    out.append(_obligation(x, as_of))  # type: ignore[arg-type]
-            self._built = tuple(out)
+            assert self._build is not None
+            self._built = self._build()
+            self._build = None  # drop the records it was built from
         return self._built
 
     def __len__(self) -> int:
         return self._size
 
     @overload
-    def __getitem__(self, index: int) -> ObligationInstance: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> tuple[ObligationInstance, ...]: ...
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
 
     def __getitem__(self, index: int | slice) -> Any:
         return self.materialize()[index]
 
-    def __iter__(self) -> Iterator[ObligationInstance]:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.materialize())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Instances):
+        if isinstance(other, LazyTuple):
             return self.materialize() == other.materialize()
         if isinstance(other, tuple):
             return self.materialize() == other
@@ -292,6 +278,25 @@ class Instances(Sequence[ObligationInstance]):
 
     def __repr__(self) -> str:
         return repr(self.materialize())
+
+
+def _instances(
+    records: list[Item | Group | Activation], breaches: dict[str, int], as_of: datetime
+) -> tuple[ObligationInstance, ...]:
+    out: list[ObligationInstance] = []
+    for x in records:
+        if type(x) is Group:
+            out.extend(_group(x))  # type: ignore[arg-type]
+        elif type(x) is Activation:
+            if not breaches.get(x.key):
+                out.append(_respected(x, as_of))  # type: ignore[arg-type]
+        else:
+            out.append(_obligation(x, as_of))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _not_arisen(records: list[tuple[Any, ...]]) -> tuple[NonArising, ...]:
+    return tuple(NonArising(c, e, r) for _, _, c, e, r in records)
 
 
 def build_result(runtime: Runtime, as_of: datetime) -> RunResult:
@@ -305,9 +310,14 @@ def build_result(runtime: Runtime, as_of: datetime) -> RunResult:
         treaty=plan.treaty.name,
         as_of=as_of,
         treaty_status=runtime.status,
-        obligations=Instances(runtime.arisen, runtime.breaches, as_of),  # type: ignore[arg-type]
+        obligations=LazyTuple(  # type: ignore[arg-type]
+            partial(_instances, runtime.arisen, runtime.breaches, as_of),
+            runtime.n_instances + runtime.n_activations - len(runtime.breaches),
+        ),
         decisions=tuple(_decision(d) for d in runtime.decisions),
-        not_arisen=tuple(NonArising(c, e, r) for _, _, c, e, r in runtime.not_arisen),
+        not_arisen=LazyTuple(  # type: ignore[arg-type]
+            partial(_not_arisen, runtime.not_arisen), len(runtime.not_arisen)
+        ),
         conditions={p.id: _condition_text(runtime, p) for p in plan.condition_plans},
         permissions={k: tuple(v) for k, v in sorted(runtime.permissions.items())},
     )

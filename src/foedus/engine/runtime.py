@@ -304,6 +304,9 @@ class Runtime:
         self.open: dict[str, dict[str, dict[str, Item]]] = {}
         # everything that arose, in the order it arose (the output order)
         self.arisen: list[Item | Group | Activation] = []
+        self.first_open = 0  # every record before this index is settled
+        self.n_instances = 0  # obligation instances (group members count one each)
+        self.n_activations = 0
         self.dec_open: dict[str, dict[str, DecisionItem]] = {}
         self.decisions: list[DecisionItem] = []
         # (due, seq, group / collective item) or (closes, seq, decision)
@@ -331,19 +334,22 @@ class Runtime:
         memo: dict[int, Any] = {}
         new.plan = self.plan
         for name in ("status", "status_at", "status_event", "entered_at", "entry_event",
-                     "seq", "pos", "last_at", "last_id", "clock"):
+                     "seq", "pos", "last_at", "last_id", "clock", "n_instances",
+                     "n_activations"):
             setattr(new, name, getattr(self, name))
         new.cond = {k: [v[0], set(v[1]), v[2], v[3]] for k, v in self.cond.items()}
-        arisen: list[Item | Group | Activation] = []
-        append = arisen.append
-        for x in self.arisen:
+        # Everything before the oldest pending record is settled and never changes again:
+        # share it, and copy only the pending records after it.
+        arisen = list(self.arisen)
+        first = self._first_open()
+        for i in range(first, len(arisen)):
+            x = arisen[i]
             if x.status is PENDING:
                 copy = x.copy()  # type: ignore[union-attr]
                 memo[id(x)] = copy
-                append(copy)
-            else:
-                append(x)
+                arisen[i] = copy
         new.arisen = arisen
+        new.first_open = first
         new.open = {
             t: {a: {i: memo[id(x)] for i, x in d.items()} for a, d in by_actor.items()}
             for t, by_actor in self.open.items()
@@ -514,8 +520,17 @@ class Runtime:
     def _set_status(self, status: TreatyStatus, ev: Event) -> None:
         self.status, self.status_at, self.status_event = status, ev.at, ev.id
 
+    def _first_open(self) -> int:
+        """Index in ``arisen`` of the oldest record that may still be pending."""
+        arisen = self.arisen
+        first = self.first_open
+        while first < len(arisen) and arisen[first].status is not PENDING:
+            first += 1
+        self.first_open = first
+        return first
+
     def _terminate(self, ev: Event) -> None:
-        for item in self.arisen:
+        for item in self.arisen[self._first_open():]:
             if item.status is not PENDING or item.plan.standalone:
                 continue
             if type(item) is Group:
@@ -622,6 +637,7 @@ class Runtime:
             group = Group(prefix, plan, obligors, beneficiary, ev.id, at, fields, due, test_a,
                           {binding: (fields, at, ev.id)} if binding else {})
             arisen.append(group)
+            self.n_instances += len(obligors)
             by_actor = opened.get(action_type)
             if by_actor is None:
                 by_actor = opened[action_type] = {}
@@ -735,6 +751,7 @@ class Runtime:
             group = Group(prefix, plan, obligors, beneficiary, trigger_id, at, trigger_fields,
                           due, test, bindings)
             self.arisen.append(group)
+            self.n_instances += len(obligors)
             by_actor = self.open.get(action_type)
             if by_actor is None:
                 by_actor = self.open[action_type] = {}
@@ -753,6 +770,7 @@ class Runtime:
                         at, trigger_fields, due, test, bindings)
             item.acted = {}
             self.arisen.append(item)
+            self.n_instances += 1
             self._register(item, action_type)
             self.seq += 1
             heappush(self.heap, (due, self.seq, item))
@@ -891,6 +909,7 @@ class Runtime:
         event = plan.action.event if plan.action is not None else ""
         self.activations.setdefault(event, {})[act.key] = act
         self.arisen.append(act)
+        self.n_activations += 1
 
     def _prohibitions(self, ev: Event, event_type: str) -> None:
         acts = self.activations.get(event_type)
@@ -923,6 +942,7 @@ class Runtime:
             item.status = ProhibitionStatus.VIOLATED
             item.settled_at, item.settled_by = at, ev.id
             self.arisen.append(item)
+            self.n_instances += 1
             self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
             if plan.on_violated:
                 self._verdict(TriggerKind.VIOLATED, item, at, fields)
