@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from engine_builders import (
     GUARANTOR,
     GUARANTORS,
@@ -193,5 +194,52 @@ def test_rollback_to_checkpoints_equals_batch(events: list[Event], rnd: Any, h: 
             if i % 3 == 0:
                 mon.status(at(240))
         assert mon.status(at(h)) == status(events, at(h))
+    finally:
+        monitor_module.MIN_CHECKPOINT_GAP = saved
+
+
+@PROPS
+@given(logs(), st.randoms(use_true_random=False), as_of_hours)
+def test_horizon_keeps_results_exact_for_events_within_it(
+    events: list[Event], rnd: Any, h: int
+) -> None:
+    """With a horizon, events at most that late give the exact result; older ones are refused."""
+    saved = monitor_module.MIN_CHECKPOINT_GAP
+    monitor_module.MIN_CHECKPOINT_GAP = 1
+    try:
+        horizon = timedelta(hours=24)
+        ordered = sorted(events, key=lambda e: (e.at, e.id))
+        # deliver each event late by up to 12 hours: a slightly shuffled stream
+        stream = sorted(ordered, key=lambda e: (e.at + timedelta(hours=rnd.randint(0, 12)), e.id))
+        mon = Monitor(TREATY, horizon=horizon)
+        for e in stream:
+            mon.feed(e)
+            mon.status(e.at)
+        assert mon.status(at(300)) == status(events, at(300))
+        assert len(mon._log) <= len(events)
+    finally:
+        monitor_module.MIN_CHECKPOINT_GAP = saved
+
+
+def test_horizon_refuses_an_event_older_than_it() -> None:
+    """An event older than the horizon is refused with ValueError; the state is unchanged."""
+    saved = monitor_module.MIN_CHECKPOINT_GAP
+    monitor_module.MIN_CHECKPOINT_GAP = 1
+    try:
+        mon = Monitor(TREATY, horizon=timedelta(hours=1))
+        for i in range(0, 100, 5):
+            mon.feed(ev(f"e{i:03d}", at(days=i), "ceasefire"))
+            mon.status(at(days=i))
+        before = mon.status(at(days=200))
+        assert len(mon._log) < 20
+        mon.feed(ev("old", at(days=1), "join_alliance", member="UA", alliance="X",
+                    kind="military"))
+        mon.feed(ev("new", at(days=150), "ceasefire"))
+        with pytest.raises(ValueError, match=r"1 event.s. older than the horizon .* refused: old"):
+            mon.status(at(days=200))
+        after = mon.status(at(days=200))
+        assert after.obligations == before.obligations  # the old breach was not recorded
+        with pytest.raises(ValueError, match=r"as of .* is older than the horizon"):
+            mon.status(at(days=2))
     finally:
         monitor_module.MIN_CHECKPOINT_GAP = saved

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_right
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from foedus.engine.model import Event, Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
@@ -40,6 +40,7 @@ from foedus.language.model import Treaty
 __all__ = ["Monitor"]
 
 MIN_CHECKPOINT_GAP = 4096
+MAX_CHECKPOINTS = 12
 
 
 def _key(event: Event) -> tuple[datetime, str]:
@@ -51,6 +52,11 @@ class Monitor:
 
     Args:
         treaty: the checked treaty.
+        horizon: how late an event may arrive, relative to the newest event applied. None
+            (the default) keeps the whole log, so any late event is exact. With a horizon,
+            the log and checkpoints older than it are dropped, so memory stays bounded by
+            what is open plus the results; :meth:`status` then refuses an older event with
+            ``ValueError`` (dropping it, keeping the others) and an older ``as_of`` too.
 
     >>> from datetime import datetime, UTC
     >>> from foedus.language import model as m
@@ -60,10 +66,12 @@ class Monitor:
     0
     """
 
-    def __init__(self, treaty: Treaty) -> None:
+    def __init__(self, treaty: Treaty, horizon: timedelta | None = None) -> None:
         self.treaty = treaty
+        self.horizon = horizon
         self._plan: Plan = compile_treaty(treaty)
         self._log: list[Event] = []
+        self._offset = 0  # events dropped from the front of the log (see ``horizon``)
         self._buffer: list[Event] = []
         self._live = Runtime(self._plan)
         self._checkpoints: list[Runtime] = [self._live.clone()]
@@ -126,24 +134,43 @@ class Monitor:
         """Move the buffer into the sorted log; roll back if it reaches into the applied past."""
         if not self._buffer:
             return
+        floor = self._checkpoints[0]
+        if floor.last_at is not None:  # the horizon dropped the start of the log
+            floor_key = (floor.last_at, floor.last_id or "")
+            clock = floor.clock or floor.last_at
+            too_old = {id(e) for e in self._buffer if _key(e) <= floor_key or e.at < clock}
+            if too_old:
+                refused = [e.id for e in self._buffer if id(e) in too_old]
+                self._buffer = [e for e in self._buffer if id(e) not in too_old]
+                raise ValueError(
+                    f"{len(refused)} event(s) older than the horizon of {self.horizon} were "
+                    f"refused: {', '.join(refused[:5])}; the others are kept"
+                )
         batch = sorted(self._buffer, key=_key)
+        first = _key(batch[0])
+        live = self._live
+        late = (live.last_at is not None and (live.last_at, live.last_id or "") >= first) or (
+            live.clock is not None and live.clock > first[0]
+        )
+        if late:
+            self._rollback(
+                lambda r: (r.last_at is None or (r.last_at, r.last_id or "") < first)
+                and (r.clock is None or r.clock <= first[0]),
+                f"event {batch[0].id} is older than the horizon",
+            )
         self._buffer = []
         log = self._log
-        first = _key(batch[0])
         if log and _key(log[-1]) > first:
             log.extend(batch)
             log.sort(key=_key)  # two sorted runs: timsort merges them in linear time
         else:
             log.extend(batch)
-        live = self._live
-        if (live.last_at is not None and (live.last_at, live.last_id or "") >= first) or (
-            live.clock is not None and live.clock > first[0]
-        ):
-            self._rollback(lambda r: r.pos == 0 or (
-                (r.last_at, r.last_id or "") < first and (r.clock is None or r.clock <= first[0])))
 
-    def _rollback(self, fits: object) -> None:
-        keep = [c for c in self._checkpoints if fits(c)]  # type: ignore[operator]
+    def _rollback(self, fits: Callable[[Runtime], bool], why: str) -> None:
+        """Go back to the newest checkpoint that ``fits`` (all those after it are dropped)."""
+        keep = [c for c in self._checkpoints if fits(c)]
+        if not keep:
+            raise ValueError(f"{why} of {self.horizon}")
         self._checkpoints = keep
         self._live = keep[-1].clone()
 
@@ -153,15 +180,40 @@ class Monitor:
         if (live.last_at is not None and live.last_at > as_of) or (
             live.clock is not None and live.clock > as_of
         ):
-            self._rollback(lambda r: r.pos == 0 or (
-                r.last_at is not None and r.last_at <= as_of
-                and (r.clock is None or r.clock <= as_of)))
+            self._rollback(
+                lambda r: (r.last_at is None or r.last_at <= as_of)
+                and (r.clock is None or r.clock <= as_of),
+                f"as of {as_of.isoformat()} is older than the horizon",
+            )
             live = self._live
         log = self._log
+        offset = self._offset
         stop = bisect_right(log, as_of, key=lambda e: e.at)
-        if stop > live.pos:
-            live.apply_all(log, live.pos, stop)
-            since = live.pos - self._checkpoints[-1].pos
-            if since >= max(MIN_CHECKPOINT_GAP, self._checkpoints[-1].pos):
-                self._checkpoints.append(live.clone())
+        if stop > live.pos - offset:
+            live.apply_all(log, live.pos - offset, stop)
+            checkpoints = self._checkpoints
+            since = live.pos - checkpoints[-1].pos
+            if since >= max(MIN_CHECKPOINT_GAP, checkpoints[-1].pos - checkpoints[0].pos):
+                checkpoints.append(live.clone())
+                if len(checkpoints) > MAX_CHECKPOINTS:
+                    # thin out the middle, keeping the oldest and the newest ones
+                    del checkpoints[1:-1:2]
+            if self.horizon is not None:
+                self._forget(live)
         return live
+
+    def _forget(self, live: Runtime) -> None:
+        """Drop the log and checkpoints that no event within the horizon can need."""
+        assert self.horizon is not None and live.last_at is not None
+        cutoff = live.last_at - self.horizon
+        checkpoints = self._checkpoints
+        usable = [i for i, c in enumerate(checkpoints)
+                  if c.last_at is not None and c.last_at <= cutoff
+                  and (c.clock is None or c.clock <= cutoff)]
+        if not usable or usable[-1] == 0:
+            return
+        keep = usable[-1]
+        del checkpoints[:keep]
+        drop = checkpoints[0].pos - self._offset
+        del self._log[:drop]
+        self._offset += drop

@@ -422,7 +422,7 @@ class Runtime:
         return pre, post
 
     def apply_all(self, events: list[Event], start: int, stop: int) -> None:
-        """Apply ``events[start:stop]`` (sorted, none before what was applied)."""
+        """Apply ``events[start:stop]`` (sorted, after what was applied); ``pos`` counts them."""
         pre, post = self._handlers()
         actor_of = {t: a or "" for t, a in self.plan.actor_of.items()}
         heap = self.heap
@@ -454,7 +454,7 @@ class Runtime:
             self.last_id = ev.id
             if self.clock is None or ev.at > self.clock:
                 self.clock = ev.at
-        self.pos = stop
+        self.pos += stop - start
 
     # ------------------------------------------------------------ treaty status
 
