@@ -20,13 +20,13 @@ from foedus.diagnostics import (
     render_json,
     render_text,
 )
-from foedus.engine.events_io import load_events
+from foedus.engine.events_io import event_format, load_events
 from foedus.engine.model import Event, RunResult
 from foedus.engine.monitor import Monitor
 from foedus.language.check import CheckResult, check_file, check_source
 from foedus.language.describe import describe_treaty
 from foedus.language.model import Treaty, to_json
-from foedus.language.parser import parse
+from foedus.language.parser import decode_source, parse
 from foedus.language.printer import format_source
 
 __all__ = [
@@ -43,7 +43,9 @@ __all__ = [
     "TreatyError",
     "check_file",
     "check_source",
+    "decode_source",
     "describe_treaty",
+    "event_format",
     "format_source",
     "load_events",
     "parse",

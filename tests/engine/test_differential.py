@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import reelay
 
-reelay = pytest.importorskip("reelay")
-
-from foedus import Event, Monitor, Treaty, check_source  # noqa: E402
+from foedus import Event, Monitor, Treaty, check_source
 
 DEADLINE_HOURS = 72
 START = datetime(2022, 3, 29, tzinfo=UTC)

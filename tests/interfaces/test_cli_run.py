@@ -237,8 +237,7 @@ def test_report_is_one_self_contained_escaped_page(
 def test_installed_command_runs_in_a_subprocess(files: tuple[Path, Path]) -> None:
     """The installed `foedus` script runs end to end and exits 0."""
     script = Path(sys.executable).with_name("foedus")
-    if not script.exists():
-        pytest.skip("the foedus script is not installed next to this interpreter")
+    assert script.exists(), "the foedus script is installed next to the interpreter"
     done = subprocess.run(
         [str(script), "run", *map(str, files), "--format", "json"],
         capture_output=True,

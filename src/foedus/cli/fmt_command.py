@@ -15,9 +15,8 @@ from typing import Annotated
 
 import typer
 
+from foedus import decode_source, format_source
 from foedus.diagnostics import Diagnostic, Span, error, render_text
-from foedus.language.parser import decode_source
-from foedus.language.printer import format_source
 
 # Diagnostics for one file, with the source texts needed to quote them.
 Problem = tuple[list[Diagnostic], dict[str, str]]

@@ -36,18 +36,22 @@ from foedus import (
     Span,
     Treaty,
     check_file,
+    event_format,
     load_events,
     render_text,
 )
 from foedus.diagnostics import did_you_mean, error, has_errors
-from foedus.engine.events_io import event_format
-from foedus.report import explain_item, render_html, result_to_json, sorted_obligations, time_left
-from foedus.report.data import (
+from foedus.report import (
+    explain_item,
     obligation_to_json,
+    render_html,
+    result_to_json,
     short_time,
     sorted_decisions,
+    sorted_obligations,
     status_counts,
     tally_counts,
+    time_left,
 )
 
 PIPE_WIDTH = 160  # columns for tables written to a file or a pipe

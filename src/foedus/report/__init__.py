@@ -8,7 +8,11 @@ from foedus.report.data import (
     explanation_to_json,
     obligation_to_json,
     result_to_json,
+    short_time,
+    sorted_decisions,
     sorted_obligations,
+    status_counts,
+    tally_counts,
     time_left,
 )
 from foedus.report.html import render_html
@@ -20,6 +24,10 @@ __all__ = [
     "obligation_to_json",
     "render_html",
     "result_to_json",
+    "short_time",
+    "sorted_decisions",
     "sorted_obligations",
+    "status_counts",
+    "tally_counts",
     "time_left",
 ]

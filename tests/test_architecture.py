@@ -1,0 +1,63 @@
+"""The pipeline's shape is enforced: imports only point from later stages to earlier ones."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import foedus
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "foedus"
+
+# What each package may import from inside foedus, besides itself.
+ALLOWED: dict[str, set[str]] = {
+    "language": {"diagnostics"},
+    "engine": {"diagnostics", "language"},
+    "analysis": {"diagnostics", "language", "engine"},
+    "report": {"diagnostics", "language", "engine"},
+    # Interfaces use the public API (the `foedus` package itself), the diagnostics
+    # contract and the renderings; never the internals of a stage.
+    "cli": {"", "diagnostics", "report"},
+}
+
+
+def _foedus_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "foedus"]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == "foedus"
+        ):
+            found.append((node.lineno, node.module))
+    return found
+
+
+def _package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_point_backwards(package: str) -> None:
+    """A stage imports only from itself and the stages before it."""
+    allowed = ALLOWED[package] | {package}
+    offences = []
+    for path in sorted((SRC / package).rglob("*.py")):
+        for line, module in _foedus_imports(path):
+            if _package_of(module) not in allowed:
+                offences.append(f"{path.relative_to(SRC)}:{line} imports {module}")
+    assert offences == []
+
+
+def test_public_api_is_sorted_and_importable() -> None:
+    """Every name in foedus.__all__ exists, and the list is kept sorted."""
+    assert foedus.__all__ == sorted(foedus.__all__)
+    missing = [name for name in foedus.__all__ if not hasattr(foedus, name)]
+    assert missing == []
