@@ -24,7 +24,8 @@ from foedus.engine.model import (
     RunResult,
 )
 from foedus.engine.plan import ClausePlan
-from foedus.engine.runtime import Activation, DecisionItem, Group, Item, Runtime
+from foedus.engine.records import Activation, DecisionItem, Group, Item
+from foedus.engine.runtime import Runtime
 from foedus.language.model import RuleKind
 
 __all__ = ["LazyTuple", "build_result", "clause_explanation", "fmt_time"]

@@ -10,6 +10,11 @@ guarantees that. Open items live in small indexes (open obligations by action ty
 actor, open decisions by clause, a heap of deadlines), settled ones in append-only lists,
 so :meth:`Runtime.clone` copies what is open and only shallow-copies the rest.
 
+The parts of the state machine live beside it, one module per construct:
+``engine.conditions`` (treaty status), ``engine.prohibitions`` (prohibitions and
+permissions) and ``engine.decisions`` (collective decisions); the records they create and
+settle are in ``engine.records``.
+
 Processing one event at time t:
 
 1. deadlines due strictly before t are settled, in due order (verdict triggers fire);
@@ -28,266 +33,31 @@ from heapq import heappop, heappush
 from itertools import islice
 from typing import Any
 
+from foedus.engine.conditions import Conditions
 from foedus.engine.deadlines import due_at
-from foedus.engine.matching import MISSING, Bindings, Test, fmt_time, fmt_value, render_guard
-from foedus.engine.model import (
-    DecisionStatus,
-    Event,
-    ObligationStatus,
-    ProhibitionStatus,
-    TreatyStatus,
-)
+from foedus.engine.decisions import Decisions
+from foedus.engine.matching import MISSING, Bindings, fmt_value, render_guard
+from foedus.engine.model import Event, TreatyStatus
 from foedus.engine.plan import ClausePlan, Plan
-from foedus.language.model import (
-    ClauseKind,
-    ConditionEffect,
-    Const,
-    Quantifier,
-    Ref,
-    RuleKind,
-    TriggerKind,
+from foedus.engine.prohibitions import Prohibitions
+from foedus.engine.records import (
+    FULFILLED,
+    IN_FORCE,
+    OPEN,
+    PENDING,
+    VIOLATED,
+    Activation,
+    DecisionItem,
+    Group,
+    Item,
+    ref_key,
 )
+from foedus.language.model import ClauseKind, Const, Quantifier, Ref, TriggerKind
 
-__all__ = ["Activation", "DecisionItem", "Group", "Item", "Runtime"]
-
-PENDING = ObligationStatus.PENDING
-FULFILLED = ObligationStatus.FULFILLED
-VIOLATED = ObligationStatus.VIOLATED
-DISCHARGED = ObligationStatus.DISCHARGED
-OPEN = DecisionStatus.OPEN
-IN_FORCE = TreatyStatus.IN_FORCE
-CHOICES = ("yes", "no", "abstain")
+__all__ = ["Runtime"]
 
 
-class Item:
-    """An obligation instance, or a prohibition violation (settled at birth)."""
-
-    __slots__ = (
-        "acted",
-        "beneficiary",
-        "bindings",
-        "due_at",
-        "id",
-        "k",
-        "kind",
-        "members",
-        "obligor",
-        "plan",
-        "settled_at",
-        "settled_by",
-        "status",
-        "test",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-    )
-
-    def __init__(
-        self,
-        id: str,
-        plan: ClausePlan,
-        obligor: str,
-        members: tuple[str, ...],
-        k: int,
-        beneficiary: str | None,
-        trigger_id: str | None,
-        trigger_at: datetime | None,
-        trigger_fields: Mapping[str, Any],
-        due: datetime | None,
-        test: Test | None,
-        bindings: Bindings,
-    ) -> None:
-        self.id = id
-        self.plan = plan
-        self.kind = "obligation"
-        self.obligor = obligor
-        self.members = members
-        self.k = k
-        self.acted: dict[str, str] | None = None
-        self.beneficiary = beneficiary
-        self.trigger_id = trigger_id
-        self.trigger_at = trigger_at
-        self.trigger_fields = trigger_fields
-        self.due_at = due
-        self.status: ObligationStatus | ProhibitionStatus = PENDING
-        self.settled_at: datetime | None = None
-        self.settled_by: str | None = None
-        self.test = test
-        self.bindings = bindings
-
-    def copy(self) -> Item:
-        new = Item.__new__(Item)
-        for name in Item.__slots__:
-            setattr(new, name, getattr(self, name))
-        if self.acted is not None:
-            new.acted = dict(self.acted)
-        return new
-
-
-class Group:
-    """The instances of an `each` obligation that arose together: one record, one per obligor.
-
-    ``outcome`` holds the verdict of every settled obligor as ``(status, at, event id)``;
-    the others are pending. :meth:`item` gives the per-obligor view.
-    """
-
-    __slots__ = (
-        "beneficiary",
-        "bindings",
-        "due_at",
-        "key",
-        "n_open",
-        "obligors",
-        "outcome",
-        "plan",
-        "status",
-        "test",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-    )
-
-    def __init__(
-        self,
-        key: str,
-        plan: ClausePlan,
-        obligors: tuple[str, ...],
-        beneficiary: str | None,
-        trigger_id: str | None,
-        trigger_at: datetime | None,
-        trigger_fields: Mapping[str, Any],
-        due: datetime,
-        test: Test | None,
-        bindings: Bindings,
-    ) -> None:
-        self.key = key
-        self.plan = plan
-        self.obligors = obligors
-        self.beneficiary = beneficiary
-        self.trigger_id = trigger_id
-        self.trigger_at = trigger_at
-        self.trigger_fields = trigger_fields
-        self.due_at = due
-        self.test = test
-        self.bindings = bindings
-        self.outcome: dict[str, tuple[ObligationStatus, datetime | None, str | None]] = {}
-        self.n_open = len(obligors)
-        self.status: ObligationStatus | None = PENDING  # None once every obligor is settled
-
-    def copy(self) -> Group:
-        new = Group.__new__(Group)
-        for name in Group.__slots__:
-            setattr(new, name, getattr(self, name))
-        new.outcome = dict(self.outcome)
-        return new
-
-    def settle(self, party: str, status: ObligationStatus, at: datetime | None,
-               by: str | None) -> None:
-        self.outcome[party] = (status, at, by)
-        self.n_open -= 1
-        if self.n_open == 0:
-            self.status = None
-
-    def item(self, party: str) -> Item:
-        """The obligation instance of one obligor."""
-        item = Item(self.key + party, self.plan, party, (party,), 1, self.beneficiary,
-                    self.trigger_id, self.trigger_at, self.trigger_fields, self.due_at,
-                    self.test, self.bindings)
-        got = self.outcome.get(party)
-        if got is not None:
-            item.status, item.settled_at, item.settled_by = got
-        return item
-
-
-class DecisionItem:
-    """An open or resolved collective decision."""
-
-    __slots__ = (
-        "bindings",
-        "closes_at",
-        "id",
-        "plan",
-        "resolved_at",
-        "resolved_by",
-        "status",
-        "tally",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-        "vote_ids",
-        "voter_set",
-        "voters",
-    )
-
-    def copy(self) -> DecisionItem:
-        new = DecisionItem.__new__(DecisionItem)
-        for name in DecisionItem.__slots__:
-            setattr(new, name, getattr(self, name))
-        new.tally = dict(self.tally)
-        new.vote_ids = list(self.vote_ids)
-        return new
-
-
-class Activation:
-    """A period in which a prohibition applies to a set of obligors (immutable)."""
-
-    __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "status", "test",
-                 "trigger_at", "trigger_id")
-
-    def __init__(
-        self,
-        plan: ClausePlan,
-        key: str,
-        members: frozenset[str],
-        start_at: datetime | None,
-        end_at: datetime | None,
-        test: Test | None,
-        trigger_id: str | None,
-        bindings: Bindings,
-        trigger_at: datetime | None = None,
-    ) -> None:
-        self.trigger_at = trigger_at
-        self.status = None  # never pending: copies share it
-        self.plan = plan
-        self.key = key
-        self.members = members
-        self.start_at = start_at
-        self.end_at = end_at
-        self.test = test
-        self.trigger_id = trigger_id
-        self.bindings = bindings
-
-
-def _ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:
-    """The values ``refs`` take under ``bindings``: a cache key for what depends on them."""
-    if len(refs) == 1:
-        ref = refs[0]
-        bound = bindings.get(ref.binding)
-        return bound[0].get(ref.field, MISSING) if bound is not None else MISSING
-    out = []
-    for ref in refs:
-        bound = bindings.get(ref.binding)
-        out.append(bound[0].get(ref.field, MISSING) if bound is not None else MISSING)
-    return tuple(out)
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
-
-
-def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
-
-
-class Runtime:
+class Runtime(Conditions, Prohibitions, Decisions):
     """The mutable state of one run (see the module docstring for the order of work)."""
 
     def __init__(self, plan: Plan) -> None:
@@ -456,107 +226,6 @@ class Runtime:
                 self.clock = ev.at
         self.pos += stop - start
 
-    # ------------------------------------------------------------ treaty status
-
-    def _reason_not_in_force(self) -> str:
-        if self.status is TreatyStatus.NOT_IN_FORCE:
-            return "treaty not in force yet"
-        since = f" since {fmt_time(self.status_at)}" if self.status_at else ""
-        if self.status is TreatyStatus.SUSPENDED:
-            return f"treaty suspended{since} (event {self.status_event})"
-        return f"treaty terminated{since} (event {self.status_event})"
-
-    def _conditions(self, ev: Event, plans: list[ClausePlan]) -> None:
-        status = self.status
-        for plan in plans:
-            effect = plan.effect
-            if effect is ConditionEffect.ENTRY_INTO_FORCE:
-                live = status is TreatyStatus.NOT_IN_FORCE
-            elif effect is ConditionEffect.SUSPENSION:
-                live = status is IN_FORCE
-            elif effect is ConditionEffect.RESUMPTION:
-                live = status is TreatyStatus.SUSPENDED
-            else:
-                live = status is IN_FORCE or status is TreatyStatus.SUSPENDED
-            state = self.cond[plan.id]
-            if not live or state[0] >= len(plan.steps):
-                continue
-            step = state[0]
-            patterns = plan.steps[step]
-            for j, p in enumerate(patterns):
-                if j not in state[1] and p.event == ev.type and plan.step_tests[step][j](ev.fields):
-                    state[1].add(j)
-                    break
-            if len(state[1]) == len(patterns):
-                state[0] += 1
-                state[1] = set()
-                if state[0] == len(plan.steps):
-                    state[2], state[3] = ev.at, ev.id
-                    self._condition_met(plan, ev)
-                    status = self.status
-
-    def _condition_met(self, plan: ClausePlan, ev: Event) -> None:
-        effect = plan.effect
-        if effect is ConditionEffect.ENTRY_INTO_FORCE:
-            entries = [p for p in self.plan.condition_plans
-                       if p.effect is ConditionEffect.ENTRY_INTO_FORCE]
-            if all(self.cond[p.id][0] >= len(p.steps) for p in entries):
-                self._set_status(IN_FORCE, ev)
-                self.entered_at, self.entry_event = ev.at, ev.id
-                self._arise_on_entry(ev.at, ev.id)
-            return
-        if effect is ConditionEffect.TERMINATION:
-            self._set_status(TreatyStatus.TERMINATED, ev)
-            self._terminate(ev)
-            return
-        # suspension and resumption may alternate: reset both for the next round
-        for other in self.plan.condition_plans:
-            if other.effect in (ConditionEffect.SUSPENSION, ConditionEffect.RESUMPTION):
-                self.cond[other.id] = [0, set(), self.cond[other.id][2], self.cond[other.id][3]]
-        self._set_status(
-            TreatyStatus.SUSPENDED if effect is ConditionEffect.SUSPENSION else IN_FORCE, ev
-        )
-
-    def _set_status(self, status: TreatyStatus, ev: Event) -> None:
-        self.status, self.status_at, self.status_event = status, ev.at, ev.id
-
-    def _first_open(self) -> int:
-        """Index in ``arisen`` of the oldest record that may still be pending."""
-        arisen = self.arisen
-        first = self.first_open
-        while first < len(arisen) and arisen[first].status is not PENDING:
-            first += 1
-        self.first_open = first
-        return first
-
-    def _terminate(self, ev: Event) -> None:
-        for item in self.arisen[self._first_open():]:
-            if item.status is not PENDING or item.plan.standalone:
-                continue
-            if type(item) is Group:
-                action = item.plan.action
-                by_actor = self.open.get(action.event if action is not None else "", {})
-                for party in [p for p in item.obligors if p not in item.outcome]:
-                    item.settle(party, DISCHARGED, ev.at, ev.id)
-                    entries = by_actor.get(party)
-                    if entries is not None:
-                        entries.pop(item.key, None)
-                        if not entries:
-                            del by_actor[party]
-                continue
-            assert isinstance(item, Item)
-            item.status = DISCHARGED
-            item.settled_at, item.settled_by = ev.at, ev.id
-            self._settle(item)
-        for opened in list(self.dec_open.values()):
-            for dec in list(opened.values()):
-                if not dec.plan.standalone:
-                    self._resolve(dec, DecisionStatus.LAPSED, ev.at, ev.id)
-
-    def _arise_on_entry(self, at: datetime | None, event_id: str | None) -> None:
-        for plan in self.plan.on_entry:
-            self._arise(plan, {}, event_id, at, "in-force", {})
-
     # ------------------------------------------------------------ arising
 
     def _not_arisen(self, at: datetime | None, plan: ClausePlan, event: str, why: str) -> None:
@@ -692,7 +361,7 @@ class Runtime:
         matcher = self.plan.matcher
         obligors = plan.static_obligors
         if obligors is None and plan.obligors is not None:
-            key_o = _ref_key(plan.obligor_refs, bindings)
+            key_o = ref_key(plan.obligor_refs, bindings)
             obligors = plan.obligor_cache.get(key_o)
             if obligors is None:
                 obligors = matcher.obligors(plan.obligors, bindings)
@@ -726,7 +395,7 @@ class Runtime:
             return
         test = plan.static_action
         if test is None and plan.action is not None:
-            key_a = _ref_key(plan.action_refs, bindings)
+            key_a = ref_key(plan.action_refs, bindings)
             test = plan.action_cache.get(key_a)
             if test is None:
                 test = matcher.pattern(plan.action, bindings)
@@ -886,198 +555,3 @@ class Runtime:
                 bindings[dep.binding] = (fields, at, cause_id)
             self._fire(dep, bindings, cause_id, at, item.id, fields)
 
-    # ------------------------------------------------------------ prohibitions and permissions
-
-    def _activate(
-        self,
-        plan: ClausePlan,
-        bindings: Bindings,
-        at: datetime | None,
-        end: datetime | None,
-        key: str | None,
-        members: frozenset[str] | None = None,
-    ) -> None:
-        if members is None:
-            members = frozenset(plan.static_obligors or ())
-        test = plan.static_action
-        if test is None and plan.action is not None:
-            test = self.plan.matcher.pattern(plan.action, bindings)
-        start = _later(plan.window.start_at, at)
-        stop = _earlier(plan.window.end_at, end)
-        act = Activation(plan, f"{plan.id}/{key}", members, start, stop, test,
-                         None if key == "all" else key, bindings, at)
-        event = plan.action.event if plan.action is not None else ""
-        self.activations.setdefault(event, {})[act.key] = act
-        self.arisen.append(act)
-        self.n_activations += 1
-
-    def _prohibitions(self, ev: Event, event_type: str) -> None:
-        acts = self.activations.get(event_type)
-        if not acts:
-            return
-        at = ev.at
-        fields = ev.fields
-        in_force = self.status is IN_FORCE
-        for act in list(acts.values()):
-            plan = act.plan
-            if not (in_force or plan.standalone):
-                continue
-            if act.start_at is not None and at < act.start_at:
-                continue
-            if act.end_at is not None and at > act.end_at:
-                continue
-            actor = fields.get(plan.actor_field or "", MISSING)
-            if actor not in act.members or (act.test is not None and not act.test(fields)):
-                continue
-            beneficiary = None
-            if plan.beneficiary is not None:
-                got = self.plan.matcher.resolve(plan.beneficiary, act.bindings)
-                beneficiary = (
-                    plan.beneficiary.name if isinstance(got, frozenset) else fmt_value(got)
-                )
-            item = Item(f"{plan.id}/{ev.id}/{actor}", plan, actor, (actor,), 1, beneficiary,
-                        act.trigger_id, act.trigger_at,
-                        fields, None, act.test, act.bindings)
-            item.kind = "prohibition"
-            item.status = ProhibitionStatus.VIOLATED
-            item.settled_at, item.settled_by = at, ev.id
-            self.arisen.append(item)
-            self.n_instances += 1
-            self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
-            if plan.on_violated:
-                self._verdict(TriggerKind.VIOLATED, item, at, fields)
-
-    def _permissions(self, ev: Event, plans: list[ClausePlan]) -> None:
-        in_force = self.status is IN_FORCE
-        for plan in plans:
-            if not (in_force or plan.standalone):
-                continue
-            window = plan.window
-            if window.start_at is not None and ev.at < window.start_at:
-                continue
-            if window.end_at is not None and ev.at > window.end_at:
-                continue
-            actor = ev.fields.get(plan.actor_field or "", MISSING)
-            if plan.static_obligors is not None and actor not in plan.static_obligors:
-                continue
-            if plan.static_action is not None and not plan.static_action(ev.fields):
-                continue
-            self.permissions[plan.id].append(ev.id)
-
-    # ------------------------------------------------------------ decisions
-
-    def _open_decision(
-        self,
-        plan: ClausePlan,
-        bindings: Bindings,
-        trigger_id: str | None,
-        at: datetime | None,
-        key: str,
-        trigger_fields: Mapping[str, Any],
-        voters: tuple[str, ...],
-    ) -> None:
-        assert plan.deadline is not None
-        closes = due_at(plan.deadline, self._anchor(plan, bindings, at), self.plan.calendars)
-        if closes is None or at is None:
-            self._not_arisen(at, plan, trigger_id or key, "the decision has no time to decide")
-            return
-        dec = DecisionItem()
-        dec.id = f"{plan.id}/{key}"
-        dec.plan = plan
-        dec.trigger_id = trigger_id
-        dec.trigger_at = at
-        dec.trigger_fields = trigger_fields
-        dec.closes_at = closes
-        dec.voters = voters
-        dec.voter_set = frozenset(voters)
-        dec.tally = {}
-        dec.vote_ids = []
-        dec.status = OPEN
-        dec.resolved_at = None
-        dec.resolved_by = None
-        dec.bindings = bindings
-        self.dec_open.setdefault(plan.id, {})[dec.id] = dec
-        self.decisions.append(dec)
-        self.seq += 1
-        heappush(self.heap, (closes, self.seq, dec))
-
-    def _votes(self, ev: Event, plans: list[ClausePlan]) -> None:
-        fields = ev.fields
-        decision = fields.get("decision")
-        for plan in plans:
-            if decision != plan.id:
-                continue
-            opened = self.dec_open.get(plan.id)
-            if not opened:
-                continue
-            dec = next(iter(opened.values()))
-            voter = fields.get(plan.actor_field or "by")
-            choice = fields.get("choice")
-            if voter not in dec.voter_set or voter in dec.tally or choice not in CHOICES:
-                continue
-            dec.tally[voter] = str(choice)
-            dec.vote_ids.append(ev.id)
-            outcome = self._outcome(dec)
-            if outcome is not None:
-                self._resolve(dec, outcome, ev.at, ev.id)
-
-    @staticmethod
-    def _outcome(dec: DecisionItem) -> DecisionStatus | None:
-        rule = dec.plan.rule
-        assert rule is not None
-        n = len(dec.voters)
-        values = list(dec.tally.values())
-        yes = values.count("yes")
-        no = values.count("no")
-        silent = n - len(values)
-        kind = rule.kind
-        if kind is RuleKind.CONSENSUS:
-            if no:
-                return DecisionStatus.REJECTED
-            return DecisionStatus.ADOPTED if silent == 0 else None
-        if kind is RuleKind.UNANIMITY:
-            need = n
-        elif kind is RuleKind.MAJORITY:
-            need = n // 2 + 1
-        elif kind is RuleKind.QUALIFIED:
-            need = -(-n * rule.num // rule.den) if rule.den else n
-        else:
-            need = rule.k
-        if yes >= need:
-            return DecisionStatus.ADOPTED
-        if yes + silent < need:
-            return DecisionStatus.REJECTED
-        return None
-
-    def _close(self, dec: DecisionItem) -> None:
-        """The time to decide has passed without a result."""
-        assert dec.plan.rule is not None
-        if dec.plan.rule.kind is RuleKind.CONSENSUS:
-            self._resolve(dec, DecisionStatus.ADOPTED, dec.closes_at, None)
-        else:
-            self._resolve(dec, DecisionStatus.LAPSED, dec.closes_at, None)
-
-    def _resolve(
-        self, dec: DecisionItem, outcome: DecisionStatus, at: datetime, by: str | None
-    ) -> None:
-        dec.status = outcome
-        dec.resolved_at, dec.resolved_by = at, by
-        opened = self.dec_open[dec.plan.id]
-        del opened[dec.id]
-        if not opened:
-            del self.dec_open[dec.plan.id]
-        cid = dec.plan.id
-        on_verdict = self.plan.on_verdict
-        fired = {DecisionStatus.ADOPTED: TriggerKind.ADOPTED,
-                 DecisionStatus.REJECTED: TriggerKind.REJECTED}.get(outcome)
-        for kind in (TriggerKind.ADOPTED, TriggerKind.REJECTED):
-            for dep in on_verdict.get((kind, cid), ()):
-                if kind is fired:
-                    bindings = dict(dec.bindings)
-                    if dep.binding:
-                        bindings[dep.binding] = (dec.trigger_fields, dec.trigger_at,
-                                                 dec.trigger_id)
-                    self._fire(dep, bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
-                else:
-                    why = f"decision {dec.id} was {outcome.value} at {fmt_time(at)}"
-                    self._not_arisen(at, dep, dec.trigger_id or dec.id, why)
