@@ -99,13 +99,16 @@ def explain_clause(
     lines = [f"clause {clause.id}{title} ({clause.kind})"]
     lines += [f'  quote: "{q}"' for q in clause.quotes]
     as_of = result.as_of.isoformat()
+    reasons = sorted((n for n in result.not_arisen if n.clause == clause_id), key=lambda n: n.event)
     if arisen or decided:
         lines.append(f"as of {as_of}:")
         lines += [f"  {o.id}: {o.status} - {o.explanation.reason}" for o in arisen]
         lines += [f"  {d.id}: {d.status} - {d.explanation.reason}" for d in decided]
+        if reasons:
+            lines.append("did not arise:")
+            lines += [f"  event {n.event}: {n.reason}" for n in reasons]
         return "\n".join(lines) + "\n"
     lines.append(f"nothing arose from this clause as of {as_of}:")
-    reasons = sorted((n for n in result.not_arisen if n.clause == clause_id), key=lambda n: n.event)
     if reasons:
         lines += [f"  event {n.event}: {n.reason}" for n in reasons]
     else:
