@@ -20,6 +20,7 @@ from foedus.diagnostics import (
     render_json,
     render_text,
 )
+from foedus.engine.batch import BatchRun, EmptyLogError, run_file, run_file_full
 from foedus.engine.events_io import event_format, load_events
 from foedus.engine.model import Event, RunResult
 from foedus.engine.monitor import Monitor
@@ -30,8 +31,10 @@ from foedus.language.parser import decode_source, parse
 from foedus.language.printer import format_source
 
 __all__ = [
+    "BatchRun",
     "CheckResult",
     "Diagnostic",
+    "EmptyLogError",
     "Event",
     "EventError",
     "FoedusError",
@@ -51,5 +54,7 @@ __all__ = [
     "parse",
     "render_json",
     "render_text",
+    "run_file",
+    "run_file_full",
     "to_json",
 ]

@@ -29,6 +29,7 @@ from rich.table import Table
 
 from foedus import (
     Diagnostic,
+    EmptyLogError,
     Event,
     EventError,
     Monitor,
@@ -39,6 +40,7 @@ from foedus import (
     event_format,
     load_events,
     render_text,
+    run_file_full,
 )
 from foedus.diagnostics import did_you_mean, error, has_errors
 from foedus.report import (
@@ -107,8 +109,7 @@ def run(
 
     The state is as of --as-of, or else as of the latest event's time.
     """
-    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
-    result = session.result
+    result = _batch_result(treaty_path, events_path, as_of, skip_invalid)
     if fmt is OutputFormat.JSON:
         typer.echo(_dumps(result_to_json(result), indent=2))
     elif fmt is OutputFormat.JSONL:
@@ -156,6 +157,32 @@ def report(
 
 
 # ---------------------------------------------------------------- one run
+
+
+def _batch_result(
+    treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool
+) -> RunResult:
+    """The result of ``run``: the file is read in blocks and evaluated over columns when
+    the treaty allows, with the same result and messages as the session below."""
+    treaty = _load_treaty(treaty_path)
+    as_of_given = _parse_as_of(as_of_text) if as_of_text is not None else None
+    try:
+        with _busy(f"evaluating {events_path.name}", _is_large(events_path)):
+            run = run_file_full(treaty, events_path, as_of_given, skip_invalid)
+    except EmptyLogError as exc:
+        _warn_skipped(events_path, exc.skipped, 0)
+        _fail(exc.diagnostics, {})
+    except EventError as exc:
+        _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
+    _warn_skipped(events_path, run.diagnostics, run.count)
+    return run.result
+
+
+def _is_large(path: Path) -> bool:
+    try:
+        return path.stat().st_size > PROGRESS_BYTES
+    except OSError:
+        return False
 
 
 @dataclass
@@ -300,17 +327,23 @@ def _load_events(path: Path, treaty: Treaty, skip_invalid: bool) -> list[Event]:
             )
     except EventError as exc:
         _fail(exc.diagnostics, _event_sources(path, exc.diagnostics))
-    if diagnostics:
-        shown = diagnostics[:MAX_SHOWN]
-        typer.echo(render_text(shown, _event_sources(path, shown)), err=True, nl=False)
-        first = next((d.span for d in diagnostics if d.span is not None), None)
-        where = f" (first at {first.file}:{first.line})" if first else ""
-        typer.echo(
-            f"warning: skipped {_count_records(diagnostics)} invalid event record(s){where}; "
-            f"{len(events)} valid event(s) applied",
-            err=True,
-        )
+    _warn_skipped(path, diagnostics, len(events))
     return events
+
+
+def _warn_skipped(path: Path, diagnostics: Sequence[Diagnostic], applied: int) -> None:
+    """Print the diagnostics of skipped records and a warning that counts them."""
+    if not diagnostics:
+        return
+    shown = list(diagnostics)[:MAX_SHOWN]
+    typer.echo(render_text(shown, _event_sources(path, shown)), err=True, nl=False)
+    first = next((d.span for d in diagnostics if d.span is not None), None)
+    where = f" (first at {first.file}:{first.line})" if first else ""
+    typer.echo(
+        f"warning: skipped {_count_records(diagnostics)} invalid event record(s){where}; "
+        f"{applied} valid event(s) applied",
+        err=True,
+    )
 
 
 def _count_records(diagnostics: Sequence[Diagnostic]) -> int:
