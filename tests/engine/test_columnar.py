@@ -193,6 +193,25 @@ def test_bad_log_gives_the_record_readers_messages(tmp_path: Path) -> None:
                                                          "event-duplicate-id"}
 
 
+@pytest.mark.parametrize("ids", [("b", "a", "b"), ("e1", "e2", "e2"), ("e9", "e10", "e9")])
+def test_repeated_id_found_in_any_order(tmp_path: Path, ids: tuple[str, str, str]) -> None:
+    """A repeated id is refused whether or not the ids rise, as load_events refuses it."""
+    path = tmp_path / "log.parquet"
+    write_events(path, [consult(i, T0 + timedelta(hours=k), by="US") for k, i in enumerate(ids)])
+    with pytest.raises(EventError) as refused:
+        run_file_full(COLUMNAR, path)
+    assert [d.code for d in refused.value.diagnostics] == ["event-duplicate-id"]
+
+
+def test_rising_ids_need_no_hashing(tmp_path: Path) -> None:
+    """Ids numbered in file order ("e9" before "e10") are accepted as distinct."""
+    path = tmp_path / "log.jsonl"
+    write_events(path, [consult(f"e{k}", T0 + timedelta(hours=k), by="US") for k in range(8, 12)])
+    run = run_file_full(COLUMNAR, path)
+    assert run.path == "columnar"
+    assert run.count == 4
+
+
 def test_skip_invalid_applies_the_valid_events(tmp_path: Path) -> None:
     """With skip_invalid the result is the Monitor's on the valid events, with diagnostics."""
     path = tmp_path / "log.jsonl"

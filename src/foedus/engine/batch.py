@@ -245,6 +245,9 @@ class _Reader:
                     self.mixed = True
         self.keep = sorted({f.name for t in self.relevant for f in self.checker.types[t].fields})
         self.ids: list[Any] = []
+        # ids strictly ascending by (length, text) so far: then they are unique, no hashing
+        self.ascending = True
+        self.last_id: str | None = None
         self.parts: list[Any] = []
         self.count = 0
         self.latest: tuple[int, str | None] | None = None
@@ -325,7 +328,7 @@ class _Reader:
         ids = table.column("id")
         at_text = table.column("at")
         types = table.column("type")
-        bad = pc.or_(pc.is_null(ids), pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(ids)), 0))
+        bad = _blank(ids)
         bad = pc.or_(bad, pc.invert(pc.match_substring_regex(at_text, ISO_RE)))
         declared = pa.array(sorted(self.checker.types), pa.string())
         bad = pc.or_(bad, pc.invert(pc.is_in(types, value_set=declared)))
@@ -362,7 +365,7 @@ class _Reader:
         ids = table.column("id")
         if not pa.types.is_string(ids.type):
             ids = pc.cast(ids, pa.string())
-        bad = pc.or_(pc.is_null(ids), pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(ids)), 0))
+        bad = _blank(ids)
         utc = pa.timestamp("us", tz="UTC")
         at = table.column("at")
         if pa.types.is_timestamp(at.type):
@@ -374,7 +377,7 @@ class _Reader:
         else:
             raise Fallback
         bad = pc.or_(bad, pc.is_null(at))
-        types = _plain(table.column("type"))
+        types = table.column("type")
         declared = pa.array(sorted(self.checker.types), pa.string())
         bad = pc.or_(bad, pc.invert(pc.is_in(types, value_set=declared)))
         if _any(bad):
@@ -402,22 +405,25 @@ class _Reader:
         self._keep(ids, pc.cast(at, pa.int64()), None, types, merged)
 
     def _check_fields(self, types: Any, merged: dict[str, Any], n: int) -> None:
-        """Fields present, absent and of the right kind, per event type (JSON Lines)."""
+        """Fields present, absent and of the right kind, per event type."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         checker = self.checker
+        masks = _type_masks(types, list(checker.types))
+        valid = {name: pc.is_valid(values) for name, values in merged.items()}
+        members: dict[tuple[str, tuple[str, ...]], Any] = {}
         for name, etype in checker.types.items():
-            is_type = pc.equal(types, name)
-            if not _any(is_type):
+            is_type = masks[name]
+            if is_type is None:
                 continue
             declared = {f.name for f in etype.fields}
-            for column, values in merged.items():
-                if column not in declared and _any(pc.and_(is_type, pc.is_valid(values))):
+            for column in merged:
+                if column not in declared and _any(pc.and_(is_type, valid[column])):
                     raise Fallback
             for decl in etype.fields:
                 values = merged.get(decl.name)
-                if values is None or _any(pc.and_(is_type, pc.is_null(values))):
+                if values is None or _any(pc.and_(is_type, pc.invert(valid[decl.name]))):
                     raise Fallback
                 kind = decl.type.kind
                 if kind is FieldKind.NUMBER:
@@ -432,7 +438,10 @@ class _Reader:
                     }.get(kind)
                     if allowed is None:
                         continue
-                    ok = pc.is_in(values, value_set=pa.array(list(allowed), pa.string()))
+                    key = (decl.name, tuple(allowed))
+                    if key not in members:
+                        members[key] = _member(values, pa.array(list(allowed), pa.string()))
+                    ok = members[key]
                 if _any(pc.and_kleene(is_type, pc.invert(ok))):
                     raise Fallback
 
@@ -444,6 +453,9 @@ class _Reader:
 
         n = len(ids)
         self.ids.extend(ids.chunks if hasattr(ids, "chunks") else [ids])
+        if self.ascending:
+            self.ascending = _ascending(ids, self.last_id)
+            self.last_id = ids[n - 1].as_py()
         self.count += n
         top = pc.max(at).as_py()
         if self.latest is None or top > self.latest[0]:
@@ -474,7 +486,7 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if self.ids:
+        if self.ids and not self.ascending:
             every = pa.chunked_array(self.ids, pa.string())
             if len(pc.unique(every)) != self.count:
                 raise Fallback  # a repeated id: the record reader names both lines
@@ -500,6 +512,30 @@ class _Reader:
         return EventFrame(self.file, self.count, latest, rows)
 
 
+def _ascending(ids: Any, before: str | None) -> bool:
+    """Whether ``ids`` (after ``before``) rise strictly in (length, text) order: "e9" < "e10".
+
+    Logs numbered as they are written pass this in one vectorised pass, which proves the
+    ids distinct without hashing them.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(ids)
+    if before is not None:
+        first = ids[0].as_py()
+        if (len(first.encode()), first.encode()) <= (len(before.encode()), before.encode()):
+            return False
+    if n < 2:
+        return True
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    size = pc.binary_length(ids)
+    a, b = ids.slice(0, n - 1), ids.slice(1)
+    la, lb = size.slice(0, n - 1), size.slice(1)
+    rising = pc.or_(pc.less(la, lb), pc.and_(pc.equal(la, lb), pc.less(a, b)))
+    return bool(pc.all(rising).as_py())
+
+
 def sort_rows(rows: Any) -> Any:
     """Rows in the order the engine applies them: by time, then id (skipped if already so)."""
     import pyarrow.compute as pc
@@ -516,6 +552,56 @@ def sort_rows(rows: Any) -> Any:
         return rows
     order = pc.sort_indices(rows, sort_keys=[("at", "ascending"), ("id", "ascending")])
     return rows.take(order)
+
+
+def _blank(ids: Any) -> Any:
+    """Null ids, and ids that are empty once stripped (pyarrow's spaces include Python's)."""
+    import pyarrow.compute as pc
+
+    empty = pc.equal(pc.binary_length(ids), 0)
+    return pc.or_(pc.is_null(ids), pc.or_(empty, pc.utf8_is_space(ids)))
+
+
+def _chunks(col: Any) -> list[Any]:
+    return list(col.chunks) if hasattr(col, "chunks") else [col]
+
+
+def _member(col: Any, allowed: Any) -> Any:
+    """Whether each value is in ``allowed``; a dictionary's values are tested once each."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = []
+    for chunk in _chunks(col):
+        if pa.types.is_dictionary(chunk.type):
+            ok = pc.is_in(chunk.dictionary, value_set=allowed)
+            out.append(pc.take(ok, chunk.indices))
+        else:
+            out.append(pc.is_in(chunk, value_set=allowed))  # null: false (absent is checked)
+    return pa.chunked_array(out, pa.bool_())
+
+
+def _type_masks(types: Any, names: list[str]) -> dict[str, Any]:
+    """Per declared type, the mask of its rows (None when it has none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = _chunks(types)
+    out: dict[str, Any] = {}
+    for name in names:
+        parts = []
+        for chunk in chunks:
+            if pa.types.is_dictionary(chunk.type):
+                codes = chunk.dictionary.to_pylist()
+                if name in codes:
+                    parts.append(pc.equal(chunk.indices, codes.index(name)))
+                else:
+                    parts.append(pa.nulls(len(chunk), pa.bool_()).fill_null(False))
+            else:
+                parts.append(pc.equal(chunk, name))
+        mask = pa.chunked_array(parts, pa.bool_())
+        out[name] = mask if _any(mask) else None
+    return out
 
 
 def _is_text(kind: Any) -> bool:
