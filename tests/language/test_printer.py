@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from foedus.cli import fmt_command
 from foedus.language import ast
-from foedus.language.parser import UNITS, parse
+from foedus.language.from_tree import UNITS
+from foedus.language.parser import parse
 from foedus.language.printer import format_source, print_module, strip_spans
 
 ROUNDTRIP = sorted((Path(__file__).parent / "roundtrip").glob("*.foedus"))
