@@ -1,35 +1,22 @@
-"""Resolve clauses: triggers, obligors, actions, deadlines, windows, decisions and conditions.
+"""Resolve clauses: obligors, actions, decisions and conditions, one clause kind at a time.
 
-Stage: after ``symbols``; the resolved clauses go into ``model.Treaty``. Sense checks live
-here too, beside the construct they concern: a deadline must be positive, a quantifier
-must range over somebody, an action must have an actor, a verdict trigger must name a
-clause of the right kind and must not trigger itself.
+Stage: after ``symbols``; the resolved clauses go into ``model.Treaty``. Triggers are
+resolved by ``triggers`` and deadlines by ``deadlines``. Sense checks live beside the
+construct they concern: a quantifier must range over somebody, an action must have an
+actor, a count must be reachable.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from foedus.diagnostics import Diagnostic, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
-from foedus.language.check.symbols import ALL_PARTIES, Symbols, article, parse_zone
-from foedus.language.check.values import (
-    Binding,
-    Scope,
-    resolve_guard,
-    resolve_pattern,
-    resolve_value,
-)
+from foedus.language.check.deadlines import resolve_deadline, resolve_window
+from foedus.language.check.symbols import Symbols
+from foedus.language.check.triggers import PARTY, resolve_trigger, verdict_cycles
+from foedus.language.check.values import Scope, resolve_pattern, resolve_value
 
 K = m.FieldKind
-PARTY = m.FieldType(K.PARTY)
-_VERDICT_KINDS = {
-    "violated": m.TriggerKind.VIOLATED,
-    "fulfilled": m.TriggerKind.FULFILLED,
-    "adopted": m.TriggerKind.ADOPTED,
-    "rejected": m.TriggerKind.REJECTED,
-}
 _EFFECTS = {
     "in force": m.ConditionEffect.ENTRY_INTO_FORCE,
     "suspended": m.ConditionEffect.SUSPENSION,
@@ -65,7 +52,7 @@ def check_clauses(
         diags.extend(scope.diags)
         if clause is not None:
             resolved.append(clause)
-    diags.extend(_verdict_cycles(clauses, by_name))
+    diags.extend(verdict_cycles(clauses, by_name))
     return tuple(resolved), diags
 
 
@@ -109,165 +96,6 @@ def _check_clause(
 
 
 # ---------------------------------------------------------------- triggers and bindings
-
-
-def _event_fields(symbols: Symbols, event: str) -> dict[str, m.FieldType]:
-    et = symbols.events.get(event)
-    return {f.name: f.type for f in et.fields} if et else {}
-
-
-def _causing_fields(
-    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols, seen: frozenset[str]
-) -> dict[str, m.FieldType]:
-    """Fields available on a verdict of clause ``name``: those of the event that caused it."""
-    c = by_name.get(name)
-    if c is None or name in seen:
-        return {}
-    b = c.body
-    if isinstance(b, ast.ProhibitionAst):
-        return _event_fields(symbols, b.action.event.text)
-    trigger = getattr(b, "trigger", None)
-    if trigger is None:
-        return {}
-    if trigger.pattern is not None:
-        return _event_fields(symbols, trigger.pattern.event.text)
-    if trigger.clause is not None:
-        return _causing_fields(trigger.clause.text, by_name, symbols, seen | {name})
-    return {}
-
-
-def _trigger(
-    t: ast.TriggerAst, by_name: dict[str, ast.ClauseDecl], scope: Scope, self_name: str
-) -> m.Trigger | None:
-    if t.binding is not None:
-        # Until the trigger resolves, its binding stands for an unknown event.
-        scope.bindings[t.binding.text] = Binding(t.binding.text, {}, "the trigger", known=False)
-    if t.pattern is not None:
-        pattern = resolve_pattern(t.pattern, scope)
-        if pattern is None:
-            return None
-        if t.binding is not None and not _binding_ok(t.binding, scope):
-            return None
-        if t.binding is not None:
-            scope.bindings[t.binding.text] = Binding(
-                t.binding.text,
-                _event_fields(scope.symbols, pattern.event),
-                f"event `{pattern.event}`",
-            )
-        guard = resolve_guard(t.guard, scope) if t.guard is not None else None
-        return m.Trigger(
-            m.TriggerKind.EVENT, t.binding.text if t.binding else None, pattern, None, guard
-        )
-    assert t.clause is not None and t.verdict is not None
-    kind = _VERDICT_KINDS[t.verdict]
-    target = by_name.get(t.clause.text)
-    if target is None:
-        hint = did_you_mean(t.clause.text, list(by_name))
-        scope.err(
-            "unknown-clause",
-            f"unknown clause `{t.clause.text}`",
-            t.clause.span,
-            suggestion=f"did you mean `{hint}`?" if hint else None,
-        )
-        return None
-    allowed = {
-        m.TriggerKind.VIOLATED: (ast.ObligationAst, ast.ProhibitionAst),
-        m.TriggerKind.FULFILLED: (ast.ObligationAst,),
-        m.TriggerKind.ADOPTED: (ast.DecisionAst,),
-        m.TriggerKind.REJECTED: (ast.DecisionAst,),
-    }[kind]
-    if not isinstance(target.body, allowed):
-        what = "a decision" if kind in (m.TriggerKind.ADOPTED, m.TriggerKind.REJECTED) else (
-            "an obligation" if kind is m.TriggerKind.FULFILLED else "an obligation or prohibition"
-        )
-        actual = article(_BODY_WORDS[type(target.body)])
-        scope.err(
-            "wrong-verdict",
-            f"`{t.verdict}({t.clause.text})` needs {what}, but `{t.clause.text}` is {actual}",
-            t.clause.span,
-            notes=(
-                "violated(...) applies to obligations and prohibitions, fulfilled(...) to "
-                "obligations, adopted(...) and rejected(...) to decisions",
-            ),
-        )
-        return None
-    if t.clause.text == self_name:
-        scope.err(
-            "self-trigger",
-            f"clause `{self_name}` is triggered by its own verdict",
-            t.clause.span,
-            suggestion="a clause may follow another clause's verdict, never its own",
-        )
-        return None
-    if t.binding is not None and not _binding_ok(t.binding, scope):
-        return None
-    if t.binding is not None:
-        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols, frozenset()))
-        if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
-            fields["obligor"] = PARTY
-            fields["beneficiary"] = PARTY
-        scope.bindings[t.binding.text] = Binding(
-            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
-        )
-    guard = resolve_guard(t.guard, scope) if t.guard is not None else None
-    return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
-
-
-_BODY_WORDS: dict[type, str] = {
-    ast.ObligationAst: "obligation",
-    ast.ProhibitionAst: "prohibition",
-    ast.PermissionAst: "permission",
-    ast.DecisionAst: "decision",
-    ast.ConditionAst: "condition",
-}
-
-
-def _binding_ok(binding: ast.Name, scope: Scope) -> bool:
-    """A binding must not hide a declared name: `as RU` would make `RU` mean two things."""
-    kind = "role" if binding.text == ALL_PARTIES else scope.symbols.kinds.get(binding.text)
-    if kind is None:
-        return True
-    scope.err(
-        "binding-shadows-name",
-        f"the binding `{binding.text}` has the name of {article(kind)}",
-        binding.span,
-        notes=(f"`{binding.text}` would mean both the {kind} and the trigger's event",),
-        suggestion="choose another name for the trigger, e.g. `as attack`",
-    )
-    return False
-
-
-def _verdict_cycles(
-    clauses: list[ast.ClauseDecl], by_name: dict[str, ast.ClauseDecl]
-) -> list[Diagnostic]:
-    """Clauses triggered by each other's verdicts in a ring would re-arise without end."""
-    edges: dict[str, str] = {}
-    for c in clauses:
-        trigger = getattr(c.body, "trigger", None)
-        if trigger is not None and trigger.clause is not None:
-            edges[c.name.text] = trigger.clause.text
-    diags: list[Diagnostic] = []
-    reported: set[str] = set()
-    for start in edges:
-        chain = [start]
-        current = edges.get(start)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = edges.get(current)
-        if current == start and start not in reported and len(chain) > 1:
-            reported.update(chain)
-            decl = by_name[start]
-            trig = getattr(decl.body, "trigger", None)
-            diags.append(
-                error(
-                    "trigger-cycle",
-                    "these clauses trigger each other in a ring: "
-                    + " -> ".join([*chain, start]),
-                    trig.clause.span if trig and trig.clause else decl.name.span,
-                    suggestion="a reparation clause must not be the cause of its own trigger",
-                )
-            )
-    return diags
 
 
 # ---------------------------------------------------------------- obligors, actions, deadlines
@@ -385,116 +213,16 @@ def _beneficiary(
     return None
 
 
-def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | None:
-    """A date means the start of that UTC day (or its last instant); a date-time needs a zone."""
-    raw = d.raw
-    try:
-        if "T" not in raw:
-            day = date.fromisoformat(raw)
-            moment = datetime.combine(day, time(0), UTC)
-            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        scope.err("invalid-date", f"`{raw}` is not a valid date or time", d.span)
-        return None
-    if value.tzinfo is None:
-        scope.err(
-            "naive-time",
-            f"`{raw}` has no time zone",
-            d.span,
-            suggestion=f"add a UTC offset, e.g. `{raw}+00:00` or `{raw}Z`",
-        )
-        return None
-    return value
-
-
-def _deadline(d: ast.DeadlineAst, trigger: m.Trigger | None, scope: Scope) -> m.Deadline | None:
-    if d.kind == "at":
-        assert d.at is not None
-        at = parse_instant(d.at, scope, end_of_day=True)
-        return m.Deadline(m.DeadlineKind.AT, at=at) if at else None
-    assert d.amount is not None and d.unit is not None
-    ok = True
-    if not d.amount.raw.lstrip("-").isdigit() or int(d.amount.raw) <= 0:
-        scope.err(
-            "deadline-not-positive",
-            f"a deadline must be a positive whole number of {d.unit.replace('_', ' ')}, "
-            f"not `{d.amount.raw}`",
-            d.amount.span,
-        )
-        ok = False
-    if trigger is None:
-        scope.err(
-            "deadline-without-trigger",
-            "a deadline counted from an event needs a trigger",
-            d.span,
-            suggestion="add `when event(...) as NAME`, or give a date with `by 2022-04-12`",
-        )
-        return None
-    if d.anchor is not None and d.anchor.text != trigger.binding:
-        hint = trigger.binding
-        scope.err(
-            "unknown-binding",
-            f"the deadline counts from `{d.anchor.text}`, which is not bound in this clause",
-            d.anchor.span,
-            suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
-        )
-        ok = False
-    zone = parse_zone(d.zone, scope.diags) if d.zone else "UTC"
-    calendar = None
-    if d.calendar is not None:
-        if d.calendar.text not in scope.symbols.calendars:
-            hint = did_you_mean(d.calendar.text, list(scope.symbols.calendars))
-            scope.err(
-                "unknown-calendar",
-                f"unknown calendar `{d.calendar.text}`",
-                d.calendar.span,
-                suggestion=f"did you mean `{hint}`?" if hint else "declare it with `calendar NAME`",
-            )
-            ok = False
-        elif d.unit != "business_days":
-            scope.err(
-                "calendar-needs-business-days",
-                "a calendar only counts business days",
-                d.calendar.span,
-                suggestion=f"write `within {d.amount.raw} business days ... "
-                f"calendar {d.calendar.text}`",
-            )
-            ok = False
-        calendar = d.calendar.text
-    if not ok:
-        return None
-    kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
-    return m.Deadline(
-        kind,
-        m.Duration(int(d.amount.raw), m.Unit(d.unit)),
-        trigger.binding,
-        None,
-        zone,
-        calendar,
-    )
-
-
-def _window(w: ast.WindowAst | None, scope: Scope) -> m.Window:
-    if w is None:
-        return m.Window()
-    start = parse_instant(w.start, scope, end_of_day=False) if w.start else None
-    end = parse_instant(w.end, scope, end_of_day=True) if w.end else None
-    if start and end and end < start:
-        scope.err("empty-window", "the window ends before it starts", w.span)
-    return m.Window(start, end)
-
-
 # ---------------------------------------------------------------- clause kinds
 
 
 def _obligation(
     b: ast.ObligationAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
 ) -> m.Obligation | None:
-    trigger = _trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
+    trigger = resolve_trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
     obligors = _obligors(b.obligors, scope)
     action = _action(b.action, scope)
-    deadline = _deadline(b.deadline, trigger, scope) if (trigger or not b.trigger) else None
+    deadline = resolve_deadline(b.deadline, trigger, scope) if (trigger or not b.trigger) else None
     if b.trigger and trigger is None:
         return None
     if obligors is None or action is None or deadline is None:
@@ -506,7 +234,7 @@ def _obligation(
 def _prohibition(
     b: ast.ProhibitionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
 ) -> m.Prohibition | None:
-    trigger = _trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
+    trigger = resolve_trigger(b.trigger, by_name, scope, scope.clause) if b.trigger else None
     if b.obligors.quantifier in ("any", "at_least"):
         k = b.obligors.k.raw if b.obligors.k else ""
         said = "any" if b.obligors.quantifier == "any" else f"at least {k} of"
@@ -520,7 +248,7 @@ def _prohibition(
         return None
     obligors = _obligors(b.obligors, scope)
     action = _action(b.action, scope)
-    window = _window(b.window, scope)
+    window = resolve_window(b.window, scope)
     if (b.trigger and trigger is None) or obligors is None or action is None:
         return None
     beneficiary = _beneficiary(b.beneficiary, action, scope)
@@ -530,7 +258,7 @@ def _prohibition(
 def _permission(b: ast.PermissionAst, scope: Scope) -> m.Permission | None:
     obligors = _obligors(b.obligors, scope)
     action = _action(b.action, scope)
-    window = _window(b.window, scope)
+    window = resolve_window(b.window, scope)
     if obligors is None or action is None:
         return None
     return m.Permission(obligors, action, window)
@@ -539,11 +267,11 @@ def _permission(b: ast.PermissionAst, scope: Scope) -> m.Permission | None:
 def _decision(
     b: ast.DecisionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
 ) -> m.Decision | None:
-    trigger = _trigger(b.trigger, by_name, scope, scope.clause)
+    trigger = resolve_trigger(b.trigger, by_name, scope, scope.clause)
     voters = _obligors(b.voters, scope)
     rule = _rule(b.rule, voters, scope)
     vote_event = _vote_event(b.votes, scope)
-    deadline = _deadline(b.deadline, trigger, scope) if trigger else None
+    deadline = resolve_deadline(b.deadline, trigger, scope) if trigger else None
     if trigger is None or voters is None or rule is None or vote_event is None or deadline is None:
         return None
     if voters.quantifier is not m.Quantifier.EACH:

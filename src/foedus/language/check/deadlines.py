@@ -1,0 +1,118 @@
+"""Resolve deadlines and time windows: positive durations, known zones and calendars.
+
+Stage: used by ``clauses`` (after ``symbols``). A relative deadline needs a trigger to
+count from; a date-time needs a time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from foedus.diagnostics import did_you_mean
+from foedus.language import ast
+from foedus.language import model as m
+from foedus.language.check.symbols import parse_zone
+from foedus.language.check.values import Scope
+
+
+def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | None:
+    """A date means the start of that UTC day (or its last instant); a date-time needs a zone."""
+    raw = d.raw
+    try:
+        if "T" not in raw:
+            day = date.fromisoformat(raw)
+            moment = datetime.combine(day, time(0), UTC)
+            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        scope.err("invalid-date", f"`{raw}` is not a valid date or time", d.span)
+        return None
+    if value.tzinfo is None:
+        scope.err(
+            "naive-time",
+            f"`{raw}` has no time zone",
+            d.span,
+            suggestion=f"add a UTC offset, e.g. `{raw}+00:00` or `{raw}Z`",
+        )
+        return None
+    return value
+
+
+def resolve_deadline(
+    d: ast.DeadlineAst, trigger: m.Trigger | None, scope: Scope
+) -> m.Deadline | None:
+    if d.kind == "at":
+        assert d.at is not None
+        at = parse_instant(d.at, scope, end_of_day=True)
+        return m.Deadline(m.DeadlineKind.AT, at=at) if at else None
+    assert d.amount is not None and d.unit is not None
+    ok = True
+    if not d.amount.raw.lstrip("-").isdigit() or int(d.amount.raw) <= 0:
+        scope.err(
+            "deadline-not-positive",
+            f"a deadline must be a positive whole number of {d.unit.replace('_', ' ')}, "
+            f"not `{d.amount.raw}`",
+            d.amount.span,
+        )
+        ok = False
+    if trigger is None:
+        scope.err(
+            "deadline-without-trigger",
+            "a deadline counted from an event needs a trigger",
+            d.span,
+            suggestion="add `when event(...) as NAME`, or give a date with `by 2022-04-12`",
+        )
+        return None
+    if d.anchor is not None and d.anchor.text != trigger.binding:
+        hint = trigger.binding
+        scope.err(
+            "unknown-binding",
+            f"the deadline counts from `{d.anchor.text}`, which is not bound in this clause",
+            d.anchor.span,
+            suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
+        )
+        ok = False
+    zone = parse_zone(d.zone, scope.diags) if d.zone else "UTC"
+    calendar = None
+    if d.calendar is not None:
+        if d.calendar.text not in scope.symbols.calendars:
+            hint = did_you_mean(d.calendar.text, list(scope.symbols.calendars))
+            scope.err(
+                "unknown-calendar",
+                f"unknown calendar `{d.calendar.text}`",
+                d.calendar.span,
+                suggestion=f"did you mean `{hint}`?" if hint else "declare it with `calendar NAME`",
+            )
+            ok = False
+        elif d.unit != "business_days":
+            scope.err(
+                "calendar-needs-business-days",
+                "a calendar only counts business days",
+                d.calendar.span,
+                suggestion=f"write `within {d.amount.raw} business days ... "
+                f"calendar {d.calendar.text}`",
+            )
+            ok = False
+        calendar = d.calendar.text
+    if not ok:
+        return None
+    kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
+    return m.Deadline(
+        kind,
+        m.Duration(int(d.amount.raw), m.Unit(d.unit)),
+        trigger.binding,
+        None,
+        zone,
+        calendar,
+    )
+
+
+def resolve_window(w: ast.WindowAst | None, scope: Scope) -> m.Window:
+    if w is None:
+        return m.Window()
+    start = parse_instant(w.start, scope, end_of_day=False) if w.start else None
+    end = parse_instant(w.end, scope, end_of_day=True) if w.end else None
+    if start and end and end < start:
+        scope.err("empty-window", "the window ends before it starts", w.span)
+    return m.Window(start, end)
+

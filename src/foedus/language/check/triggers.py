@@ -1,0 +1,181 @@
+"""Resolve triggers: the event or verdict a clause waits for, and the names it binds.
+
+Stage: used by ``clauses`` (after ``symbols``). A verdict trigger must name a clause of
+the right kind, must not name its own clause, and clauses must not trigger each other
+in a ring.
+"""
+
+from __future__ import annotations
+
+from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.language import ast
+from foedus.language import model as m
+from foedus.language.check.symbols import ALL_PARTIES, Symbols, article
+from foedus.language.check.values import Binding, Scope, resolve_guard, resolve_pattern
+
+PARTY = m.FieldType(m.FieldKind.PARTY)
+_BODY_WORDS: dict[type, str] = {
+    ast.ObligationAst: "obligation",
+    ast.ProhibitionAst: "prohibition",
+    ast.PermissionAst: "permission",
+    ast.DecisionAst: "decision",
+    ast.ConditionAst: "condition",
+}
+
+_VERDICT_KINDS = {
+    "violated": m.TriggerKind.VIOLATED,
+    "fulfilled": m.TriggerKind.FULFILLED,
+    "adopted": m.TriggerKind.ADOPTED,
+    "rejected": m.TriggerKind.REJECTED,
+}
+
+
+def _event_fields(symbols: Symbols, event: str) -> dict[str, m.FieldType]:
+    et = symbols.events.get(event)
+    return {f.name: f.type for f in et.fields} if et else {}
+
+
+def _causing_fields(
+    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols, seen: frozenset[str]
+) -> dict[str, m.FieldType]:
+    """Fields available on a verdict of clause ``name``: those of the event that caused it."""
+    c = by_name.get(name)
+    if c is None or name in seen:
+        return {}
+    b = c.body
+    if isinstance(b, ast.ProhibitionAst):
+        return _event_fields(symbols, b.action.event.text)
+    trigger = getattr(b, "trigger", None)
+    if trigger is None:
+        return {}
+    if trigger.pattern is not None:
+        return _event_fields(symbols, trigger.pattern.event.text)
+    if trigger.clause is not None:
+        return _causing_fields(trigger.clause.text, by_name, symbols, seen | {name})
+    return {}
+
+
+def resolve_trigger(
+    t: ast.TriggerAst, by_name: dict[str, ast.ClauseDecl], scope: Scope, self_name: str
+) -> m.Trigger | None:
+    if t.binding is not None:
+        # Until the trigger resolves, its binding stands for an unknown event.
+        scope.bindings[t.binding.text] = Binding(t.binding.text, {}, "the trigger", known=False)
+    if t.pattern is not None:
+        pattern = resolve_pattern(t.pattern, scope)
+        if pattern is None:
+            return None
+        if t.binding is not None and not _binding_ok(t.binding, scope):
+            return None
+        if t.binding is not None:
+            scope.bindings[t.binding.text] = Binding(
+                t.binding.text,
+                _event_fields(scope.symbols, pattern.event),
+                f"event `{pattern.event}`",
+            )
+        guard = resolve_guard(t.guard, scope) if t.guard is not None else None
+        return m.Trigger(
+            m.TriggerKind.EVENT, t.binding.text if t.binding else None, pattern, None, guard
+        )
+    assert t.clause is not None and t.verdict is not None
+    kind = _VERDICT_KINDS[t.verdict]
+    target = by_name.get(t.clause.text)
+    if target is None:
+        hint = did_you_mean(t.clause.text, list(by_name))
+        scope.err(
+            "unknown-clause",
+            f"unknown clause `{t.clause.text}`",
+            t.clause.span,
+            suggestion=f"did you mean `{hint}`?" if hint else None,
+        )
+        return None
+    allowed = {
+        m.TriggerKind.VIOLATED: (ast.ObligationAst, ast.ProhibitionAst),
+        m.TriggerKind.FULFILLED: (ast.ObligationAst,),
+        m.TriggerKind.ADOPTED: (ast.DecisionAst,),
+        m.TriggerKind.REJECTED: (ast.DecisionAst,),
+    }[kind]
+    if not isinstance(target.body, allowed):
+        what = "a decision" if kind in (m.TriggerKind.ADOPTED, m.TriggerKind.REJECTED) else (
+            "an obligation" if kind is m.TriggerKind.FULFILLED else "an obligation or prohibition"
+        )
+        actual = article(_BODY_WORDS[type(target.body)])
+        scope.err(
+            "wrong-verdict",
+            f"`{t.verdict}({t.clause.text})` needs {what}, but `{t.clause.text}` is {actual}",
+            t.clause.span,
+            notes=(
+                "violated(...) applies to obligations and prohibitions, fulfilled(...) to "
+                "obligations, adopted(...) and rejected(...) to decisions",
+            ),
+        )
+        return None
+    if t.clause.text == self_name:
+        scope.err(
+            "self-trigger",
+            f"clause `{self_name}` is triggered by its own verdict",
+            t.clause.span,
+            suggestion="a clause may follow another clause's verdict, never its own",
+        )
+        return None
+    if t.binding is not None and not _binding_ok(t.binding, scope):
+        return None
+    if t.binding is not None:
+        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols, frozenset()))
+        if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
+            fields["obligor"] = PARTY
+            fields["beneficiary"] = PARTY
+        scope.bindings[t.binding.text] = Binding(
+            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
+        )
+    guard = resolve_guard(t.guard, scope) if t.guard is not None else None
+    return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
+
+
+def _binding_ok(binding: ast.Name, scope: Scope) -> bool:
+    """A binding must not hide a declared name: `as RU` would make `RU` mean two things."""
+    kind = "role" if binding.text == ALL_PARTIES else scope.symbols.kinds.get(binding.text)
+    if kind is None:
+        return True
+    scope.err(
+        "binding-shadows-name",
+        f"the binding `{binding.text}` has the name of {article(kind)}",
+        binding.span,
+        notes=(f"`{binding.text}` would mean both the {kind} and the trigger's event",),
+        suggestion="choose another name for the trigger, e.g. `as attack`",
+    )
+    return False
+
+
+def verdict_cycles(
+    clauses: list[ast.ClauseDecl], by_name: dict[str, ast.ClauseDecl]
+) -> list[Diagnostic]:
+    """Clauses triggered by each other's verdicts in a ring would re-arise without end."""
+    edges: dict[str, str] = {}
+    for c in clauses:
+        trigger = getattr(c.body, "trigger", None)
+        if trigger is not None and trigger.clause is not None:
+            edges[c.name.text] = trigger.clause.text
+    diags: list[Diagnostic] = []
+    reported: set[str] = set()
+    for start in edges:
+        chain = [start]
+        current = edges.get(start)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = edges.get(current)
+        if current == start and start not in reported and len(chain) > 1:
+            reported.update(chain)
+            decl = by_name[start]
+            trig = getattr(decl.body, "trigger", None)
+            diags.append(
+                error(
+                    "trigger-cycle",
+                    "these clauses trigger each other in a ring: "
+                    + " -> ".join([*chain, start]),
+                    trig.clause.span if trig and trig.clause else decl.name.span,
+                    suggestion="a reparation clause must not be the cause of its own trigger",
+                )
+            )
+    return diags
+
