@@ -149,3 +149,12 @@ def test_localize_ambiguous_time_takes_the_first_occurrence() -> None:
     got = localize(datetime(2022, 10, 30, 3, 30), KYIV)
     assert got.utcoffset() == timedelta(hours=3)
     assert localize(datetime(2022, 10, 30, 2, 30), BERLIN).utcoffset() == timedelta(hours=2)
+
+
+def test_hours_are_elapsed_time_from_an_anchor_with_a_named_zone() -> None:
+    """Within 24 hours of noon in Berlin on the eve of spring forward is 13:00 the next day."""
+    anchor = datetime(2022, 3, 26, 12, 0, tzinfo=BERLIN)
+    due = due_at(within(24, "hours"), anchor)
+    assert due is not None
+    assert due.astimezone(UTC) - anchor.astimezone(UTC) == timedelta(hours=24)
+    assert due.isoformat() == "2022-03-27T13:00:00+02:00"

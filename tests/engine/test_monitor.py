@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from engine_builders import (
     GUARANTOR,
@@ -255,3 +256,16 @@ def test_late_event_gives_the_sorted_result() -> None:
 def test_explain_returns_none_for_unknown_ids() -> None:
     """Unknown ids have no explanation."""
     assert Monitor(treaty(three_days())).explain("nope", at(1)) is None
+
+
+def test_fixed_length_deadline_is_elapsed_time_across_dst() -> None:
+    """A 24-hour obligation triggered by an event stamped in Europe/Berlin is due 24 h later."""
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2022, 3, 26, 12, 0, tzinfo=berlin)
+    reply = obligation("reply", when(pat("armed_attack"), "a"), single("UA"),
+                       pat("consultations"), within(24, "hours"))
+    mon = run(treaty(reply), [attack("e1", start)])
+    (item,) = mon.status(start + timedelta(days=3)).obligations
+    assert item.due_at is not None
+    assert item.due_at.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=24)
+

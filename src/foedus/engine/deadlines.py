@@ -30,13 +30,21 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from foedus.language.model import Calendar, Deadline, DeadlineKind, Unit
 
-__all__ = ["add_business_days", "add_months", "due_at", "end_of_day", "localize", "zone"]
+__all__ = [
+    "add_business_days",
+    "add_elapsed",
+    "add_months",
+    "due_at",
+    "end_of_day",
+    "localize",
+    "zone",
+]
 
 LAST_INSTANT = time(23, 59, 59, 999999)
 DEFAULT_WORKDAYS = (0, 1, 2, 3, 4)
@@ -57,6 +65,22 @@ def localize(wall: datetime, tz: ZoneInfo) -> datetime:
     """
     aware = wall.replace(tzinfo=tz, fold=0)
     return aware.astimezone(UTC).astimezone(tz)
+
+
+def add_elapsed(at: datetime, delta: timedelta) -> datetime:
+    """``at`` plus ``delta`` of elapsed time, shown in the zone of ``at``.
+
+    Python adds a timedelta to the *wall time* of an aware datetime, which is elapsed time
+    only for a fixed UTC offset: with a named zone, 24 hours across spring forward would
+    be 23. So the sum is taken in UTC unless the offset is fixed.
+
+    >>> berlin = zone("Europe/Berlin")
+    >>> add_elapsed(datetime(2022, 3, 26, 12, tzinfo=berlin), timedelta(hours=24)).isoformat()
+    '2022-03-27T13:00:00+02:00'
+    """
+    if type(at.tzinfo) is timezone:
+        return at + delta
+    return (at.astimezone(UTC) + delta).astimezone(at.tzinfo)
 
 
 def add_months(day: date, months: int) -> date:
@@ -121,7 +145,7 @@ def due_at(
         return end_of_day(anchor_at, n, zone(deadline.zone))
     unit = duration.unit
     if unit is Unit.HOURS:
-        return _express(anchor_at + timedelta(hours=n), deadline.zone, anchor_at)
+        return _express(add_elapsed(anchor_at, timedelta(hours=n)), deadline.zone, anchor_at)
     if unit is Unit.BUSINESS_DAYS:
         cal = (calendars or {}).get(deadline.calendar or "")
         tz = zone(cal.zone if cal is not None else deadline.zone)

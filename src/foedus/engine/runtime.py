@@ -28,13 +28,13 @@ Processing one event at time t:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from heapq import heappop, heappush
 from itertools import islice
 from typing import Any
 
 from foedus.engine.conditions import Conditions
-from foedus.engine.deadlines import due_at
+from foedus.engine.deadlines import add_elapsed, due_at
 from foedus.engine.decisions import Decisions
 from foedus.engine.matching import MISSING, Bindings, fmt_value, render_guard
 from foedus.engine.model import Event, TreatyStatus
@@ -273,6 +273,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
         heap = self.heap
         opened = self.open
         slow = self._on_event
+        fixed = timezone
 
         def on_trigger(ev: Event, _: Any) -> None:
             fields = ev.fields
@@ -301,7 +302,8 @@ class Runtime(Conditions, Prohibitions, Decisions):
                 slow(ev, plan)
                 return
             at = ev.at
-            due = at + delta  # type: ignore[operator]
+            # elapsed time: wall-time addition is exact only for a fixed offset (add_elapsed)
+            due = at + delta if type(at.tzinfo) is fixed else add_elapsed(at, delta)  # type: ignore
             prefix = clause_prefix + ev.id + "/"
             group = Group(prefix, plan, obligors, beneficiary, ev.id, at, fields, due, test_a,
                           {binding: (fields, at, ev.id)} if binding else {})
@@ -386,7 +388,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
             self._open_decision(plan, bindings, trigger_id, at, key, trigger_fields, obligors)
             return
         if plan.delta is not None and at is not None:
-            due: datetime | None = at + plan.delta
+            due: datetime | None = add_elapsed(at, plan.delta)
         else:
             assert plan.deadline is not None
             due = due_at(plan.deadline, self._anchor(plan, bindings, at), self.plan.calendars)
