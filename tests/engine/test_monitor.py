@@ -269,3 +269,11 @@ def test_fixed_length_deadline_is_elapsed_time_across_dst() -> None:
     assert item.due_at is not None
     assert item.due_at.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=24)
 
+
+def test_status_gives_as_of_as_asked_for_equal_instants_in_other_zones() -> None:
+    """The same instant asked for in another zone gives the result a fresh monitor gives."""
+    mon = run(treaty(three_days()), [attack("e1", at(0))])
+    kyiv, utc_time = at(1), at(1).astimezone(UTC)
+    assert mon.status(kyiv).as_of.utcoffset() == timedelta(hours=3)
+    again = mon.status(utc_time)
+    assert repr(again) == repr(run(treaty(three_days()), [attack("e1", at(0))]).status(utc_time))

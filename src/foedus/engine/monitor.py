@@ -129,8 +129,10 @@ class Monitor:
         Pure from the caller's point of view: the same events and ``as_of`` give the same
         result whatever the order of calls.
         """
-        if self._cache is not None and self._cache[0] == as_of:
-            return self._cache[1]
+        cached = self._cache
+        # equal instants in other zones are other results: as_of and its texts show the zone
+        if cached is not None and cached[0] == as_of and cached[0].tzinfo == as_of.tzinfo:
+            return cached[1]
         # The state only grows here and makes no reference cycles: pausing the cyclic
         # collector saves rescanning every record each time a few thousand are allocated.
         enabled = gc.isenabled()
