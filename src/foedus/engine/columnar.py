@@ -20,6 +20,7 @@ An event never fulfils the obligation it triggers, since only later rows count.
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,23 +144,40 @@ def _match_rows(rows: Any, type_mask: Any, names: list[str], test: Test) -> Any:
     return pc.take(idx, pc.take(joined.column("__i"), local))
 
 
-def _next_after(n: int, positions: Any) -> Any:
-    """For each row r, the first of ``positions`` strictly after r (null if none)."""
+def _next_after(index: Any, positions: Any) -> Any:
+    """For each row r, the first of ``positions`` strictly after r (null if none).
+
+    ``index`` is the row numbers 0..n-1.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    n = len(index)
     if n == 0:
         return pa.array([], pa.int64())
     marks = pa.nulls(n, pa.int64())
     if len(positions):
-        mask = pc.is_in(pa.array(range(n), pa.int64()), value_set=positions)
-        marks = pc.if_else(mask, pa.array(range(n), pa.int64()), marks)
+        marks = pc.if_else(pc.is_in(index, value_set=positions), index, marks)
     filled = pc.fill_null_backward(marks)
     return pa.concat_arrays([filled.slice(1), pa.nulls(1, pa.int64())])
 
 
 def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
-    """The run result of ``plan`` over ``rows`` (kept columns, sorted, none after ``as_of``)."""
+    """The run result of ``plan`` over ``rows`` (kept columns, sorted, none after ``as_of``).
+
+    The cyclic collector is paused meanwhile, as in ``Monitor.status``: the records make no
+    cycles, and it would otherwise rescan them every few thousand allocations.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(plan, rows, as_of)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -171,6 +189,7 @@ def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
     arisen: list[tuple[int, int, Group]] = []
     missed: list[tuple[int, int, tuple[Any, ...]]] = []
     n_instances = 0
+    index = pa.array(range(n), pa.int64()) if n else pa.array([], pa.int64())
     for c in plan.clauses:
         assert c.trigger is not None and c.trigger.pattern is not None and c.delta is not None
         assert c.action is not None
@@ -185,7 +204,7 @@ def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
         t_rows = tidx.to_pylist()
         t_ids = trig.column("id").to_pylist()
         t_us = trig.column("at").to_pylist()
-        t_text = trig.column("at_text").to_pylist()
+        t_at = times(t_us, trig.column("at_text").to_pylist())
         cols = [trig.column(name).to_pylist() for name in names]
         delta_us = c.delta // timedelta(microseconds=1)
         cache: dict[tuple[Any, ...], _Trigger | None] = {}
@@ -200,8 +219,7 @@ def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
             if info is None:
                 continue
             if info.why is not None:
-                at = times([t_us[j]], [t_text[j]])[0]
-                missed.append((t_rows[j], c.index, (at, c.index, c.id, t_ids[j], info.why)))
+                missed.append((t_rows[j], c.index, (t_at[j], c.index, c.id, t_ids[j], info.why)))
                 continue
             live.append((j, fields, info))
         if not live:
@@ -229,7 +247,7 @@ def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
                 parties = sorted({p for _, _, obligors in members for p in obligors})
                 for party in parties:
                     mine = pc.filter(matched, pc.equal(actors, party))
-                    cand = pc.take(_next_after(n, mine), positions)
+                    cand = pc.take(_next_after(index, mine), positions)
                     ok = pc.less_equal(pc.take(at_us, cand), limits)
                     for j, row, good in zip(ordinals, cand.to_pylist(), ok.to_pylist(),
                                             strict=True):
@@ -246,7 +264,7 @@ def evaluate_columns(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
         binding = c.binding_name
         prefix = c.prefix
         for j, fields, info in live:
-            at = times([t_us[j]], [t_text[j]])[0]
+            at = t_at[j]
             due = at + c.delta
             violated = t_us[j] + delta_us < asof_us
             event_id = t_ids[j]
