@@ -157,3 +157,17 @@ def test_termination_lapses_open_decisions() -> None:
     events = [attack("e1", at(0)), ev("d", at(1), "denounce", by="UA")]
     (d,) = run(t, events).status(at(2)).decisions
     assert (d.status.value, d.resolved_at) == ("lapsed", at(1))
+
+
+def test_prohibition_triggered_by_each_violation_is_one_period_per_instance() -> None:
+    """Two violated instances of one attack each start their own period, with distinct ids."""
+    no_aid = prohibition("no_aid", each(GUARANTOR, ref("b", "aggressor")),
+                         pat("assistance", c("by", ref("b", "obligor"))),
+                         trigger=on("violated", "three_days", "b"), deadline=within(2))
+    events = [attack("e1", at(0)), ev("x1", at(days=3.5), "assistance", by="US", to="UA")]
+    events += [consult(f"c{g}", at(1), g) for g in GUARANTOR.members if g not in ("RU", "US", "GB")]
+    result = run(treaty(three_days(), no_aid), events).status(at(days=10))
+    mine = [(o.id, o.status.value, o.trigger_event) for o in result.obligations
+            if o.clause == "no_aid"]
+    assert mine == [("no_aid/three_days/e1/GB", "respected", "e1"),
+                    ("no_aid/x1/US", "violated", "e1")]

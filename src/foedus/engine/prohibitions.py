@@ -26,9 +26,11 @@ class Prohibitions:
         bindings: Bindings,
         at: datetime | None,
         end: datetime | None,
-        key: str | None,
+        key: str,
         members: frozenset[str] | None = None,
+        trigger_id: str | None = None,
     ) -> None:
+        """Start a period of ``plan`` with id ``<clause>/<key>``; ``key`` "all" is untriggered."""
         if members is None:
             members = frozenset(plan.static_obligors or ())
         test = plan.static_action
@@ -37,7 +39,7 @@ class Prohibitions:
         start = later(plan.window.start_at, at)
         stop = earlier(plan.window.end_at, end)
         act = Activation(plan, f"{plan.id}/{key}", members, start, stop, test,
-                         None if key == "all" else key, bindings, at)
+                         trigger_id or (None if key == "all" else key), bindings, at)
         event = plan.action.event if plan.action is not None else ""
         self.activations.setdefault(event, {})[act.key] = act
         self.arisen.append(act)

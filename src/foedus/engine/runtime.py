@@ -56,6 +56,8 @@ from foedus.language.model import ClauseKind, Const, Quantifier, Ref, TriggerKin
 
 __all__ = ["Runtime"]
 
+VERDICTS = (TriggerKind.FULFILLED, TriggerKind.VIOLATED)
+
 
 class Runtime(Conditions, Prohibitions, Decisions):
     """The mutable state of one run (see the module docstring for the order of work)."""
@@ -382,7 +384,11 @@ class Runtime(Conditions, Prohibitions, Decisions):
             end = None
             if deadline is not None:
                 end = due_at(deadline, self._anchor(plan, bindings, at), self.plan.calendars)
-            self._activate(plan, bindings, at, end, trigger_id or key, frozenset(obligors))
+            # one verdict event may settle several instances (an `each` obligation): each
+            # starts its own period, named after the instance as in docs/semantics.md §3.6
+            verdict = plan.trigger is not None and plan.trigger.kind in VERDICTS
+            self._activate(plan, bindings, at, end, key if verdict else trigger_id or key,
+                           frozenset(obligors), trigger_id)
             return
         if kind is ClauseKind.DECISION:
             self._open_decision(plan, bindings, trigger_id, at, key, trigger_fields, obligors)
