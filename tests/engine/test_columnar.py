@@ -260,6 +260,32 @@ def test_nested_fields_and_blank_lines_read_like_records(tmp_path: Path) -> None
     assert _json(nested.result) == _json(run.result)
 
 
+def test_bad_times_in_a_table_named_per_row(tmp_path: Path) -> None:
+    """A text `at` column with a bad time gives load_events' per-row message, not a read error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "log.parquet"
+    pq.write_table(pa.table({"id": ["c1", "c2"], "at": ["2022-03-29T10:00:00Z", "yesterday"],
+                             "type": ["consultations"] * 2, "by": ["US", "GB"],
+                             "with": ["UA", "UA"]}), path)
+    with pytest.raises(EventError) as batch:
+        run_file_full(COLUMNAR, path)
+    with pytest.raises(EventError) as records:
+        load_events(path, COLUMNAR)
+    assert [d.code for d in batch.value.diagnostics] == ["event-bad-time"]
+    assert render_text(batch.value.diagnostics, {}) == render_text(records.value.diagnostics, {})
+
+
+def test_not_parquet_is_unreadable(tmp_path: Path) -> None:
+    """A file that is not Parquet gets `events-file-unreadable`, as from load_events."""
+    path = tmp_path / "log.parquet"
+    path.write_text("not parquet", encoding="utf-8")
+    with pytest.raises(EventError) as refused:
+        run_file_full(COLUMNAR, path)
+    assert [d.code for d in refused.value.diagnostics] == ["events-file-unreadable"]
+
+
 def test_missing_file(tmp_path: Path) -> None:
     """A missing file is an `events-file-missing` error, as for load_events."""
     with pytest.raises(EventError) as missing:

@@ -29,7 +29,7 @@ from typing import Any
 
 from foedus.diagnostics import Diagnostic, EventError, error
 from foedus.engine.events_check import RESERVED, EventChecker
-from foedus.engine.events_io import event_format, file_missing, file_unreadable, load_events
+from foedus.engine.events_io import event_format, file_missing, load_events
 from foedus.engine.model import Event, RunResult
 from foedus.engine.monitor import Monitor
 from foedus.engine.plan import Plan, compile_treaty
@@ -218,12 +218,8 @@ def read_frame(
         else:
             return None
         return reader.finish()
-    except Fallback:
-        return None
-    except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:
-        if fmt == "jsonl":
-            return None  # the record reader names the problem
-        raise EventError([file_unreadable(file, exc)]) from None
+    except (Fallback, pa.ArrowException, OSError, ValueError, UnicodeDecodeError):
+        return None  # the record reader names the problem (bad rows, unreadable file)
 
 
 class _Reader:
