@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from engine_builders import (
     GUARANTOR,
     GUARANTORS,
@@ -277,3 +278,17 @@ def test_status_gives_as_of_as_asked_for_equal_instants_in_other_zones() -> None
     assert mon.status(kyiv).as_of.utcoffset() == timedelta(hours=3)
     again = mon.status(utc_time)
     assert repr(again) == repr(run(treaty(three_days()), [attack("e1", at(0))]).status(utc_time))
+
+
+def test_times_without_a_zone_are_refused() -> None:
+    """A naive as-of time or event time is refused with ValueError; the aware events are kept."""
+    mon = Monitor(treaty(three_days()))
+    with pytest.raises(ValueError, match="as of 2022-04-01T00:00:00 has no time zone"):
+        mon.status(datetime(2022, 4, 1))
+    mon.feed_many([attack("e1", at(0)), attack("naive", datetime(2022, 3, 29, 12))])
+    with pytest.raises(ValueError, match=r"1 event.s. without a time zone were refused: naive"):
+        mon.status(at(days=5))
+    assert {o.trigger_event for o in mon.status(at(days=5)).obligations} == {"e1"}
+    mon.feed(attack("naive2", datetime(2022, 3, 30)))
+    with pytest.raises(ValueError, match="refused: naive2"):
+        mon.status(at(days=5))

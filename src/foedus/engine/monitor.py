@@ -128,11 +128,17 @@ class Monitor:
 
         Pure from the caller's point of view: the same events and ``as_of`` give the same
         result whatever the order of calls.
+
+        Raises:
+            ValueError: ``as_of`` or a fed event has no time zone, or (with a horizon) is
+                older than the horizon. Refused events are dropped; the others are kept.
         """
         cached = self._cache
         # equal instants in other zones are other results: as_of and its texts show the zone
         if cached is not None and cached[0] == as_of and cached[0].tzinfo == as_of.tzinfo:
             return cached[1]
+        if as_of.utcoffset() is None:
+            raise ValueError(f"as of {as_of.isoformat()} has no time zone")
         # The state only grows here and makes no reference cycles: pausing the cyclic
         # collector saves rescanning every record each time a few thousand are allocated.
         enabled = gc.isenabled()
@@ -168,20 +174,21 @@ class Monitor:
         """Move the buffer into the sorted log; roll back if it reaches into the applied past."""
         if not self._buffer:
             return
+        batch = self._buffer
+        try:
+            # a naive time among aware ones fails to compare; all naive sorts, so look at one
+            sort_events(batch)
+            naive = batch[0].at.utcoffset() is None
+        except TypeError:
+            naive = True
+        if naive:
+            self._refuse([e for e in batch if e.at.utcoffset() is None], "without a time zone")
         floor = self._checkpoints[0]
         if floor.last_at is not None:  # the horizon dropped the start of the log
             floor_key = (floor.last_at, floor.last_id or "")
             clock = floor.clock or floor.last_at
-            too_old = {id(e) for e in self._buffer if _key(e) <= floor_key or e.at < clock}
-            if too_old:
-                refused = [e.id for e in self._buffer if id(e) in too_old]
-                self._buffer = [e for e in self._buffer if id(e) not in too_old]
-                raise ValueError(
-                    f"{len(refused)} event(s) older than the horizon of {self.horizon} were "
-                    f"refused: {', '.join(refused[:5])}; the others are kept"
-                )
-        batch = self._buffer
-        sort_events(batch)
+            self._refuse([e for e in batch if _key(e) <= floor_key or e.at < clock],
+                         f"older than the horizon of {self.horizon}")
         first = _key(batch[0])
         live = self._live
         late = (live.last_at is not None and (live.last_at, live.last_id or "") >= first) or (
@@ -200,6 +207,17 @@ class Monitor:
             sort_events(log)  # two sorted runs: timsort merges them in linear time
         else:
             log.extend(batch)
+
+    def _refuse(self, events: list[Event], why: str) -> None:
+        """Drop ``events`` from the buffer, keeping the others, and say so (if any)."""
+        if not events:
+            return
+        refused = {id(e) for e in events}
+        self._buffer = [e for e in self._buffer if id(e) not in refused]
+        raise ValueError(
+            f"{len(events)} event(s) {why} were refused: "
+            f"{', '.join(e.id for e in events[:5])}; the others are kept"
+        )
 
     def _rollback(self, fits: Callable[[Runtime], bool], why: str) -> None:
         """Go back to the newest checkpoint that ``fits`` (all those after it are dropped)."""
