@@ -7,16 +7,25 @@ open, never changed once settled, so copies of the state share settled records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from foedus.engine.matching import MISSING, Bindings, Test
 from foedus.engine.model import DecisionStatus, ObligationStatus, ProhibitionStatus, TreatyStatus
 from foedus.engine.plan import ClausePlan
 from foedus.language.model import Ref
 
-__all__ = ["Activation", "DecisionItem", "Group", "Item", "earlier", "later", "ref_key"]
+__all__ = [
+    "Activation",
+    "DecisionItem",
+    "Group",
+    "Item",
+    "cached",
+    "earlier",
+    "later",
+    "ref_key",
+]
 
 PENDING = ObligationStatus.PENDING
 FULFILLED = ObligationStatus.FULFILLED
@@ -25,7 +34,10 @@ DISCHARGED = ObligationStatus.DISCHARGED
 OPEN = DecisionStatus.OPEN
 IN_FORCE = TreatyStatus.IN_FORCE
 CHOICES = ("yes", "no", "abstain")
+# distinct reference values whose matchers and obligor sets a clause keeps (see ``cached``)
+CACHE_LIMIT = 4096
 
+T = TypeVar("T")
 
 
 class Item:
@@ -225,6 +237,26 @@ class Activation:
         self.test = test
         self.trigger_id = trigger_id
         self.bindings = bindings
+
+
+def cached(cache: dict[Any, T], key: Any, build: Callable[[], T]) -> T:
+    """``cache[key]``, from ``build()`` on a miss.
+
+    The caches of a clause plan map reference values to what depends on them (matchers,
+    obligor sets). Past ``CACHE_LIMIT`` values the cache starts over, so a log with many
+    distinct values does not grow it without bound.
+
+    >>> cache = {}
+    >>> cached(cache, "RU", lambda: ("US", "GB")), cache
+    (('US', 'GB'), {'RU': ('US', 'GB')})
+    """
+    got = cache.get(key)
+    if got is None:
+        got = build()
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        cache[key] = got
+    return got
 
 
 def ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:

@@ -50,6 +50,7 @@ from foedus.engine.records import (
     DecisionItem,
     Group,
     Item,
+    cached,
     ref_key,
 )
 from foedus.language.model import ClauseKind, Const, Quantifier, Ref, TriggerKind
@@ -365,13 +366,9 @@ class Runtime(Conditions, Prohibitions, Decisions):
         matcher = self.plan.matcher
         obligors = plan.static_obligors
         if obligors is None and plan.obligors is not None:
-            key_o = ref_key(plan.obligor_refs, bindings)
-            obligors = plan.obligor_cache.get(key_o)
-            if obligors is None:
-                obligors = matcher.obligors(plan.obligors, bindings)
-                if len(plan.obligor_cache) > 4096:
-                    plan.obligor_cache.clear()
-                plan.obligor_cache[key_o] = obligors
+            among = plan.obligors
+            obligors = cached(plan.obligor_cache, ref_key(plan.obligor_refs, bindings),
+                              lambda: matcher.obligors(among, bindings))
         if not obligors:
             who = "no voter left" if kind is ClauseKind.DECISION else "no obligor left"
             why = f"{who}: every {plan.obligors.among.name if plan.obligors else '?'} is excepted"
@@ -403,13 +400,9 @@ class Runtime(Conditions, Prohibitions, Decisions):
             return
         test = plan.static_action
         if test is None and plan.action is not None:
-            key_a = ref_key(plan.action_refs, bindings)
-            test = plan.action_cache.get(key_a)
-            if test is None:
-                test = matcher.pattern(plan.action, bindings)
-                if len(plan.action_cache) > 4096:
-                    plan.action_cache.clear()
-                plan.action_cache[key_a] = test
+            action = plan.action
+            test = cached(plan.action_cache, ref_key(plan.action_refs, bindings),
+                          lambda: matcher.pattern(action, bindings))
         beneficiary = None
         value = plan.beneficiary
         if value is not None:
