@@ -82,34 +82,15 @@ class Conditions:
     def _set_status(self, status: TreatyStatus, ev: Event) -> None:
         self.status, self.status_at, self.status_event = status, ev.at, ev.id
 
-    def _first_open(self) -> int:
-        """Index in ``arisen`` of the oldest record that may still be pending."""
-        arisen = self.arisen
-        first = self.first_open
-        while first < len(arisen) and arisen[first].status is not PENDING:
-            first += 1
-        self.first_open = first
-        return first
-
     def _terminate(self, ev: Event) -> None:
         for item in self.arisen[self._first_open():]:
             if item.status is not PENDING or item.plan.standalone:
                 continue
             if type(item) is Group:
-                action = item.plan.action
-                by_actor = self.open.get(action.event if action is not None else "", {})
-                for party in [p for p in item.obligors if p not in item.outcome]:
-                    item.settle(party, DISCHARGED, ev.at, ev.id)
-                    entries = by_actor.get(party)
-                    if entries is not None:
-                        entries.pop(item.key, None)
-                        if not entries:
-                            del by_actor[party]
-                continue
-            assert isinstance(item, Item)
-            item.status = DISCHARGED
-            item.settled_at, item.settled_by = ev.at, ev.id
-            self._settle(item)
+                self._settle_group(item, DISCHARGED, ev.at, ev.id)
+            else:
+                assert isinstance(item, Item)
+                self._settle(item, DISCHARGED, ev.at, ev.id)
         for opened in list(self.dec_open.values()):
             for dec in list(opened.values()):
                 if not dec.plan.standalone:

@@ -27,7 +27,7 @@ Processing one event at time t:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from heapq import heappop, heappush
 from itertools import islice
@@ -37,7 +37,7 @@ from foedus.engine.conditions import Conditions
 from foedus.engine.deadlines import add_elapsed, due_at
 from foedus.engine.decisions import Decisions
 from foedus.engine.matching import MISSING, Bindings, fmt_value, render_guard
-from foedus.engine.model import Event, TreatyStatus
+from foedus.engine.model import Event, ObligationStatus, TreatyStatus
 from foedus.engine.plan import ClausePlan, Plan
 from foedus.engine.prohibitions import Prohibitions
 from foedus.engine.records import (
@@ -149,6 +149,15 @@ class Runtime(Conditions, Prohibitions, Decisions):
         new.activations = {t: dict(d) for t, d in self.activations.items()}
         new.breaches = dict(self.breaches)
         return new
+
+    def _first_open(self) -> int:
+        """Index in ``arisen`` of the oldest record that may still be pending."""
+        arisen = self.arisen
+        first = self.first_open
+        while first < len(arisen) and arisen[first].status is not PENDING:
+            first += 1
+        self.first_open = first
+        return first
 
     # ------------------------------------------------------------ time
 
@@ -417,59 +426,75 @@ class Runtime(Conditions, Prohibitions, Decisions):
         assert plan.obligors is not None
         prefix = f"{plan.id}/{key}/"
         action_type = plan.action.event if plan.action is not None else ""
+        record: Group | Item
         if plan.obligors.quantifier is Quantifier.EACH:
-            group = Group(prefix, plan, obligors, beneficiary, trigger_id, at, trigger_fields,
-                          due, test, bindings)
-            self.arisen.append(group)
+            record = Group(prefix, plan, obligors, beneficiary, trigger_id, at, trigger_fields,
+                           due, test, bindings)
             self.n_instances += len(obligors)
-            by_actor = self.open.get(action_type)
-            if by_actor is None:
-                by_actor = self.open[action_type] = {}
-            for party in obligors:
-                entries = by_actor.get(party)
-                if entries is None:
-                    by_actor[party] = {prefix: group}
-                else:
-                    entries[prefix] = group
-            self.seq += 1
-            heappush(self.heap, (due, self.seq, group))
+            index_key = prefix
         else:
             k = 1 if plan.obligors.quantifier is Quantifier.ANY else plan.obligors.k
             tag = "any" if k == 1 and plan.obligors.quantifier is Quantifier.ANY else f"{k}-of"
-            item = Item(prefix + tag, plan, plan.label, obligors, k, beneficiary, trigger_id,
-                        at, trigger_fields, due, test, bindings)
-            item.acted = {}
-            self.arisen.append(item)
+            record = Item(prefix + tag, plan, plan.label, obligors, k, beneficiary, trigger_id,
+                          at, trigger_fields, due, test, bindings)
+            record.acted = {}
             self.n_instances += 1
-            self._register(item, action_type)
-            self.seq += 1
-            heappush(self.heap, (due, self.seq, item))
+            index_key = record.id
+        self.arisen.append(record)
+        self._index(action_type, obligors, index_key, record)
+        self.seq += 1
+        heappush(self.heap, (due, self.seq, record))
 
-    def _register(self, item: Item, action_type: str) -> None:
+    # ------------------------------------------------------------ open obligations
+
+    def _index(
+        self, action_type: str, parties: Iterable[str], key: str, record: Group | Item
+    ) -> None:
+        """Let events of ``action_type`` by ``parties`` find ``record`` (under ``key``).
+
+        The fast trigger path (:meth:`_fast_trigger`) inlines the same loop.
+        """
         by_actor = self.open.get(action_type)
         if by_actor is None:
             by_actor = self.open[action_type] = {}
-        for member in item.members:
-            items = by_actor.get(member)
-            if items is None:
-                by_actor[member] = {item.id: item}
+        for party in parties:
+            entries = by_actor.get(party)
+            if entries is None:
+                by_actor[party] = {key: record}
             else:
-                items[item.id] = item
+                entries[key] = record
 
-    def _unregister(self, item: Item) -> None:
-        action = item.plan.action
+    def _unindex(self, record: Group | Item, parties: Iterable[str], key: str) -> None:
+        """The inverse of :meth:`_index`, for ``parties`` that no longer owe ``record``."""
+        action = record.plan.action
         by_actor = self.open.get(action.event if action is not None else "")
         if by_actor is None:
             return
-        for member in item.members:
-            items = by_actor.get(member)
-            if items is not None:
-                items.pop(item.id, None)
-                if not items:
-                    del by_actor[member]
+        for party in parties:
+            entries = by_actor.get(party)
+            if entries is not None:
+                entries.pop(key, None)
+                if not entries:
+                    del by_actor[party]
 
-    def _settle(self, item: Item) -> None:
-        self._unregister(item)
+    def _settle(
+        self, item: Item, status: ObligationStatus, at: datetime | None, by: str | None
+    ) -> None:
+        """Give a collective instance its verdict; it is no longer open."""
+        item.status = status
+        item.settled_at, item.settled_by = at, by
+        self._unindex(item, item.members, item.id)
+
+    def _settle_group(
+        self, group: Group, status: ObligationStatus, at: datetime | None, by: str | None
+    ) -> list[str]:
+        """Give every obligor of ``group`` still pending this verdict; returns them."""
+        outcome = group.outcome
+        rest = [p for p in group.obligors if p not in outcome]
+        for party in rest:
+            group.settle(party, status, at, by)
+        self._unindex(group, rest, group.key)
+        return rest
 
     # ------------------------------------------------------------ obligations
 
@@ -503,9 +528,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
                 del items[item.id]
                 if len(item.acted) < item.k:
                     continue
-            item.status = FULFILLED
-            item.settled_at, item.settled_by = ev.at, ev.id
-            self._settle(item)
+            self._settle(item, FULFILLED, ev.at, ev.id)
             if item.plan.on_fulfilled:
                 self._verdict(TriggerKind.FULFILLED, item, ev.at, item.trigger_fields)
         if len(done) < len(items):
@@ -518,25 +541,13 @@ class Runtime(Conditions, Prohibitions, Decisions):
 
     def _violate_group(self, group: Group) -> None:
         due = group.due_at
-        outcome = group.outcome
-        action = group.plan.action
-        by_actor = self.open.get(action.event if action is not None else "", {})
-        late = [p for p in group.obligors if p not in outcome]
-        for party in late:
-            group.settle(party, VIOLATED, due, None)
-            entries = by_actor.get(party)
-            if entries is not None:
-                entries.pop(group.key, None)
-                if not entries:
-                    del by_actor[party]
+        late = self._settle_group(group, VIOLATED, due, None)
         if group.plan.on_violated:
             for party in late:
                 self._verdict(TriggerKind.VIOLATED, group.item(party), due, group.trigger_fields)
 
     def _violate(self, item: Item) -> None:
-        item.status = VIOLATED
-        item.settled_at = item.due_at
-        self._settle(item)
+        self._settle(item, VIOLATED, item.due_at, None)
         if item.plan.on_violated:
             self._verdict(TriggerKind.VIOLATED, item, item.due_at, item.trigger_fields)
 
