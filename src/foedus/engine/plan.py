@@ -118,6 +118,8 @@ class TypePlan:
 
 @dataclass(eq=False)
 class Plan:
+    """The whole treaty compiled: clause plans, what each event type does, verdict triggers."""
+
     treaty: Treaty
     matcher: Matcher
     clauses: list[ClausePlan]
@@ -274,12 +276,3 @@ def compile_treaty(treaty: Treaty) -> Plan:
         permission_plans=[p for p in clauses if p.kind is ClauseKind.PERMISSION],
         condition_plans=[p for p in clauses if p.kind is ClauseKind.CONDITION],
     )
-
-
-def role_name(value: Value | None) -> str | None:
-    """Display name of a beneficiary value without bindings."""
-    if value is None:
-        return None
-    if isinstance(value, RoleSet):
-        return value.name
-    return str(value)

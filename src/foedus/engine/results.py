@@ -51,7 +51,7 @@ def _origin(item: Item | DecisionItem) -> str:
     return f"arose from {trigger.pattern.event} {item.trigger_id} at {when}"
 
 
-def _obligation(item: Item, as_of: datetime) -> ObligationInstance:
+def _obligation(item: Item) -> ObligationInstance:
     plan = item.plan
     assert plan.action is not None
     action = render_pattern(plan.action, item.bindings)
@@ -292,7 +292,7 @@ def _instances(
             if not breaches.get(x.key):
                 out.append(_respected(x, as_of))  # type: ignore[arg-type]
         else:
-            out.append(_obligation(x, as_of))  # type: ignore[arg-type]
+            out.append(_obligation(x))  # type: ignore[arg-type]
     return tuple(out)
 
 
