@@ -176,6 +176,18 @@ def test_offsets_kept_from_the_text(tmp_path: Path) -> None:
     assert result.obligations[0].due_at.isoformat() == "2022-04-01T10:00:00+03:00"
 
 
+def test_spaces_around_a_time(tmp_path: Path) -> None:
+    """A time with spaces around it is read as the record reader reads it (stripped)."""
+    path = tmp_path / "log.jsonl"
+    line = {"id": "a1", "at": " 2022-03-29T10:00:00+03:00 ", "type": "armed_attack",
+            "aggressor": "RU", "victim": "UA", "place": "Kyiv"}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    run = run_file_full(COLUMNAR, path)
+    events, _ = load_events(path, COLUMNAR)
+    assert run.path == "columnar"
+    assert _json(run.result) == _monitor(COLUMNAR, events, None)
+
+
 def test_bad_log_gives_the_record_readers_messages(tmp_path: Path) -> None:
     """One bad record anywhere: nothing is evaluated and the diagnostics are load_events'."""
     path = tmp_path / "log.jsonl"

@@ -330,8 +330,11 @@ class _Reader:
         bad = pc.or_(bad, pc.invert(pc.is_in(types, value_set=declared)))
         if _any(bad):
             raise Fallback
-        at = pc.cast(pc.cast(pc.utf8_trim_whitespace(at_text), pa.timestamp("us", tz="UTC")),
-                     pa.int64())
+        utc = pa.timestamp("us", tz="UTC")
+        try:
+            at = pc.cast(pc.cast(at_text, utc), pa.int64())
+        except pa.ArrowInvalid:  # spaces around a time: trimming every one costs more
+            at = pc.cast(pc.cast(pc.utf8_trim_whitespace(at_text), utc), pa.int64())
         merged: dict[str, Any] = {}
         if field_names:
             nested = table.column("fields")
