@@ -171,3 +171,15 @@ def test_prohibition_triggered_by_each_violation_is_one_period_per_instance() ->
             if o.clause == "no_aid"]
     assert mine == [("no_aid/three_days/e1/GB", "respected", "e1"),
                     ("no_aid/x1/US", "violated", "e1")]
+
+
+def test_an_act_inside_overlapping_periods_is_one_violation() -> None:
+    """An attack inside the periods of two ceasefires is one violation, and neither is respected."""
+    truce = prohibition("truce", single("RU"), pat("armed_attack"),
+                        trigger=when(pat("ceasefire"), "cf"), deadline=within(2))
+    events = [ev("cf1", at(0), "ceasefire"), ev("cf2", at(1), "ceasefire"),
+              attack("a1", at(days=1))]
+    result = run(treaty(truce), events).status(at(days=5))
+    assert [(o.id, o.status.value, o.trigger_event) for o in result.obligations] == [
+        ("truce/a1/RU", "violated", "cf1")]
+    assert len(result.obligations) == 1

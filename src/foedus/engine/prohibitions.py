@@ -52,6 +52,7 @@ class Prohibitions:
         at = ev.at
         fields = ev.fields
         in_force = self.status is IN_FORCE
+        violated: set[str] | None = None  # clauses this event already violated
         for act in list(acts.values()):
             plan = act.plan
             if not (in_force or plan.standalone):
@@ -63,6 +64,15 @@ class Prohibitions:
             actor = fields.get(plan.actor_field or "", MISSING)
             if actor not in act.members or (act.test is not None and not act.test(fields)):
                 continue
+            self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
+            # inside overlapping periods of one clause the act is still one violation,
+            # recorded against the oldest period; the others are breached all the same
+            if violated is None:
+                violated = {plan.id}
+            elif plan.id in violated:
+                continue
+            else:
+                violated.add(plan.id)
             beneficiary = None
             if plan.beneficiary is not None:
                 got = self.plan.matcher.resolve(plan.beneficiary, act.bindings)
@@ -77,7 +87,6 @@ class Prohibitions:
             item.settled_at, item.settled_by = at, ev.id
             self.arisen.append(item)
             self.n_instances += 1
-            self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
             if plan.on_violated:
                 self._verdict(TriggerKind.VIOLATED, item, at, fields)
 
