@@ -29,6 +29,7 @@ class Conditions:
         return f"treaty terminated{since} (event {self.status_event})"
 
     def _conditions(self, ev: Event, plans: list[ClausePlan]) -> None:
+        """Let ``ev`` advance the current step of each condition clause that counts now."""
         status = self.status
         for plan in plans:
             effect = plan.effect
@@ -58,6 +59,7 @@ class Conditions:
                     status = self.status
 
     def _condition_met(self, plan: ClausePlan, ev: Event) -> None:
+        """A condition clause is complete: change the treaty's status at ``ev``."""
         effect = plan.effect
         if effect is ConditionEffect.ENTRY_INTO_FORCE:
             entries = [p for p in self.plan.condition_plans
@@ -83,6 +85,7 @@ class Conditions:
         self.status, self.status_at, self.status_event = status, ev.at, ev.id
 
     def _terminate(self, ev: Event) -> None:
+        """The treaty terminated at ``ev``: discharge what is pending, lapse open decisions."""
         for item in self.arisen[self._first_open():]:
             if item.status is not PENDING or item.plan.standalone:
                 continue

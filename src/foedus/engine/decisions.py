@@ -34,6 +34,7 @@ class Decisions:
         trigger_fields: Mapping[str, Any],
         voters: tuple[str, ...],
     ) -> None:
+        """Open a decision instance with its voters and time to decide."""
         assert plan.deadline is not None
         closes = due_at(plan.deadline, self._anchor(plan, bindings, at), self.plan.calendars)
         if closes is None or at is None:
@@ -60,6 +61,7 @@ class Decisions:
         heappush(self.heap, (closes, self.seq, dec))
 
     def _votes(self, ev: Event, plans: list[ClausePlan]) -> None:
+        """Count ``ev`` as a vote on the oldest open instance of each decision it names."""
         fields = ev.fields
         decision = fields.get("decision")
         for plan in plans:
@@ -81,6 +83,7 @@ class Decisions:
 
     @staticmethod
     def _outcome(dec: DecisionItem) -> DecisionStatus | None:
+        """The result the votes so far make certain (table in docs/semantics.md §5), or None."""
         rule = dec.plan.rule
         assert rule is not None
         n = len(dec.voters)
@@ -118,6 +121,7 @@ class Decisions:
     def _resolve(
         self, dec: DecisionItem, outcome: DecisionStatus, at: datetime, by: str | None
     ) -> None:
+        """Settle ``dec`` and fire, or record as not arisen, the clauses gated on it."""
         dec.status = outcome
         dec.resolved_at, dec.resolved_by = at, by
         opened = self.dec_open[dec.plan.id]

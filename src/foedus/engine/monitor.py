@@ -228,6 +228,7 @@ class Monitor:
         self._live = keep[-1].clone()
 
     def _sync(self, as_of: datetime) -> Runtime:
+        """Apply the log up to ``as_of`` to the live state, rolling it back first if needed."""
         self._merge_buffer()
         live = self._live
         if (live.last_at is not None and live.last_at > as_of) or (

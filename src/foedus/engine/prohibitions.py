@@ -46,6 +46,7 @@ class Prohibitions:
         self.n_activations += 1
 
     def _prohibitions(self, ev: Event, event_type: str) -> None:
+        """``ev`` violates every prohibition period it falls in whose obligors include its actor."""
         acts = self.activations.get(event_type)
         if not acts:
             return
@@ -91,6 +92,7 @@ class Prohibitions:
                 self._verdict(TriggerKind.VIOLATED, item, at, fields)
 
     def _permissions(self, ev: Event, plans: list[ClausePlan]) -> None:
+        """Record ``ev`` under each permission it exercises."""
         in_force = self.status is IN_FORCE
         for plan in plans:
             if not (in_force or plan.standalone):

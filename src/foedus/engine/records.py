@@ -273,6 +273,7 @@ def ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:
 
 
 def later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two optional instants (None is no bound)."""
     if a is None:
         return b
     if b is None:
@@ -281,6 +282,7 @@ def later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two optional instants (None is no bound)."""
     if a is None:
         return b
     if b is None:

@@ -344,6 +344,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
         key: str,
         trigger_fields: Mapping[str, Any],
     ) -> None:
+        """A trigger of ``plan`` happened: arise unless the treaty's status or the guard says no."""
         if not plan.standalone and self.status is not IN_FORCE:
             self._not_arisen(at, plan, trigger_id or key, self._reason_not_in_force())
             return
@@ -356,6 +357,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
         self._arise(plan, bindings, trigger_id, at, key, trigger_fields)
 
     def _anchor(self, plan: ClausePlan, bindings: Bindings, at: datetime | None) -> datetime | None:
+        """When the deadline of ``plan`` starts: the trigger, or the event bound to ``of NAME``."""
         deadline = plan.deadline
         if deadline is None or deadline.anchor is None or deadline.anchor == plan.binding:
             return at
@@ -371,6 +373,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
         key: str,
         trigger_fields: Mapping[str, Any],
     ) -> None:
+        """Create the instances of ``plan``: obligations, a prohibition period or a decision."""
         kind = plan.kind
         matcher = self.plan.matcher
         obligors = plan.static_obligors
@@ -499,6 +502,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
     # ------------------------------------------------------------ obligations
 
     def _fulfil(self, ev: Event, actor: str, items: dict[str, Any]) -> None:
+        """``ev`` fulfils those of ``items`` (what ``actor`` owes of its type) it matches."""
         fields = ev.fields
         verdict = (FULFILLED, ev.at, ev.id)
         last_test: Any = MISSING
@@ -540,6 +544,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
                 del by_actor[actor]
 
     def _violate_group(self, group: Group) -> None:
+        """The due time of ``group`` passed: its pending obligors are in breach."""
         due = group.due_at
         late = self._settle_group(group, VIOLATED, due, None)
         if group.plan.on_violated:
@@ -547,6 +552,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
                 self._verdict(TriggerKind.VIOLATED, group.item(party), due, group.trigger_fields)
 
     def _violate(self, item: Item) -> None:
+        """The due time of a collective instance passed without enough members acting."""
         self._settle(item, VIOLATED, item.due_at, None)
         if item.plan.on_violated:
             self._verdict(TriggerKind.VIOLATED, item, item.due_at, item.trigger_fields)
@@ -554,6 +560,7 @@ class Runtime(Conditions, Prohibitions, Decisions):
     def _verdict(
         self, kind: TriggerKind, item: Item, at: datetime | None, cause: Mapping[str, Any]
     ) -> None:
+        """Fire the clauses that wait for this verdict on ``item``'s clause."""
         deps = self.plan.on_verdict.get((kind, item.plan.id))
         if not deps:
             return
