@@ -16,9 +16,26 @@ from foedus.engine.matching import Bindings, fmt_time
 from foedus.engine.model import DecisionStatus, Event
 from foedus.engine.plan import ClausePlan
 from foedus.engine.records import CHOICES, OPEN, DecisionItem
-from foedus.language.model import RuleKind, TriggerKind
+from foedus.language.model import Rule, RuleKind, TriggerKind
 
-__all__ = ["Decisions"]
+__all__ = ["Decisions", "votes_needed"]
+
+
+def votes_needed(rule: Rule, n: int) -> int:
+    """How many yes votes of ``n`` voters adopt a decision under ``rule`` (not consensus).
+
+    >>> two_thirds = Rule(RuleKind.QUALIFIED, num=2, den=3)
+    >>> votes_needed(Rule(RuleKind.MAJORITY), 5), votes_needed(two_thirds, 5)
+    (3, 4)
+    """
+    kind = rule.kind
+    if kind is RuleKind.UNANIMITY:
+        return n
+    if kind is RuleKind.MAJORITY:
+        return n // 2 + 1
+    if kind is RuleKind.QUALIFIED:
+        return -(-n * rule.num // rule.den) if rule.den else n  # the ceiling of n * num / den
+    return rule.k
 
 
 class Decisions:
@@ -96,14 +113,7 @@ class Decisions:
             if no:
                 return DecisionStatus.REJECTED
             return DecisionStatus.ADOPTED if silent == 0 else None
-        if kind is RuleKind.UNANIMITY:
-            need = n
-        elif kind is RuleKind.MAJORITY:
-            need = n // 2 + 1
-        elif kind is RuleKind.QUALIFIED:
-            need = -(-n * rule.num // rule.den) if rule.den else n
-        else:
-            need = rule.k
+        need = votes_needed(rule, n)
         if yes >= need:
             return DecisionStatus.ADOPTED
         if yes + silent < need:

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, overload
 
+from foedus.engine.decisions import votes_needed
 from foedus.engine.matching import fmt_time, render_pattern
 from foedus.engine.model import (
     DecisionInstance,
@@ -177,10 +178,9 @@ def _rule_text(dec: DecisionItem) -> str:
     if rule.kind is RuleKind.UNANIMITY:
         return f"unanimity (all {n} must vote yes)"
     if rule.kind is RuleKind.MAJORITY:
-        return f"majority ({n // 2 + 1} of {n} yes)"
+        return f"majority ({votes_needed(rule, n)} of {n} yes)"
     if rule.kind is RuleKind.QUALIFIED:
-        need = -(-n * rule.num // rule.den) if rule.den else n
-        return f"{rule.num}/{rule.den} majority ({need} of {n} yes)"
+        return f"{rule.num}/{rule.den} majority ({votes_needed(rule, n)} of {n} yes)"
     if rule.kind is RuleKind.AT_LEAST:
         return f"at least {rule.k} yes of {n}"
     return "consensus (adopted unless a voter objects)"
