@@ -28,7 +28,6 @@ from foedus.engine.batch import times, to_micros
 from foedus.engine.matching import Test, fmt_value
 from foedus.engine.model import ObligationStatus, RunResult
 from foedus.engine.plan import ClausePlan, Plan
-from foedus.engine.records import Group, ref_key
 from foedus.engine.results import build_result
 from foedus.engine.runtime import Runtime
 from foedus.language.model import ClauseKind, Const, Quantifier, Ref, TriggerKind
@@ -37,7 +36,6 @@ __all__ = ["evaluate_columns", "supports"]
 
 FULFILLED = ObligationStatus.FULFILLED
 VIOLATED = ObligationStatus.VIOLATED
-PENDING = ObligationStatus.PENDING
 
 
 def supports(plan: Plan) -> bool:
@@ -104,7 +102,8 @@ def _trigger_info(plan: Plan, c: ClausePlan, fields: dict[str, Any]) -> _Trigger
         info.test, info.variant = c.static_action, None
     else:
         assert c.action is not None
-        info.variant = ref_key(c.action_refs, bindings)
+        # the action's references are to the trigger (see _clause_ok): its values
+        info.variant = tuple(fields.get(r.field) for r in c.action_refs)
         info.test = matcher.pattern(c.action, bindings)
     value = c.beneficiary
     if isinstance(value, Ref):
@@ -186,9 +185,8 @@ def _evaluate(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
     types = rows.column("type")
     at_us = rows.column("at")
     treaty = plan.treaty
-    arisen: list[tuple[int, int, Group]] = []
+    arisen: list[tuple[int, int, Any]] = []
     missed: list[tuple[int, int, tuple[Any, ...]]] = []
-    n_instances = 0
     index = pa.array(range(n), pa.int64()) if n else pa.array([], pa.int64())
     for c in plan.clauses:
         assert c.trigger is not None and c.trigger.pattern is not None and c.delta is not None
@@ -261,17 +259,13 @@ def _evaluate(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
             for row, event_id, at in zip(wanted, got.column("id").to_pylist(), a_times,
                                          strict=True):
                 acts[row] = (event_id, at)
-        binding = c.binding_name
         prefix = c.prefix
         for j, fields, info in live:
             at = t_at[j]
-            due = at + c.delta
             violated = t_us[j] + delta_us < asof_us
             event_id = t_ids[j]
-            group = Group(prefix + event_id + "/", c, info.obligors, info.beneficiary, event_id,
-                          at, fields, due, info.test,
-                          {binding: (fields, at, event_id)} if binding else {})
-            outcome = group.outcome
+            due = at + c.delta
+            outcome: dict[str, tuple[ObligationStatus, datetime | None, str | None]] = {}
             for party in info.obligors:
                 row, good = found.get((j, party), (None, False))
                 if good and row is not None:
@@ -279,14 +273,12 @@ def _evaluate(plan: Plan, rows: Any, as_of: datetime) -> RunResult:
                     outcome[party] = (FULFILLED, act_at, act_id)
                 elif violated:
                     outcome[party] = (VIOLATED, due, None)
-            group.n_open = len(info.obligors) - len(outcome)
-            group.status = None if group.n_open == 0 else PENDING
-            n_instances += len(info.obligors)
+            group = Runtime.each_group(prefix + event_id + "/", c, info.obligors,
+                                       info.beneficiary, event_id, at, fields, due, info.test,
+                                       outcome)
             arisen.append((t_rows[j], c.index, group))
-    runtime = Runtime(plan)
     arisen.sort(key=lambda x: (x[0], x[1]))
     missed.sort(key=lambda x: (x[0], x[1]))
-    runtime.arisen = [g for _, _, g in arisen]
-    runtime.n_instances = n_instances
-    runtime.not_arisen = [m for _, _, m in missed]
+    runtime = Runtime.from_records(plan, [g for _, _, g in arisen],
+                                   [m for _, _, m in missed])
     return build_result(runtime, as_of)

@@ -99,6 +99,55 @@ class Runtime(Conditions, Prohibitions, Decisions):
         for p in plan.at_start:
             self._arise(p, {}, None, None, "start", {})
 
+    @classmethod
+    def from_records(
+        cls,
+        plan: Plan,
+        arisen: list[Group],
+        not_arisen: list[tuple[datetime | None, int, str, str, str]],
+    ) -> Runtime:
+        """The state of a run whose records were computed elsewhere (``engine.columnar``).
+
+        ``arisen`` are the each-groups in the order they arose (see :meth:`each_group`),
+        ``not_arisen`` the ``(at, clause index, clause id, event id, reason)`` records of
+        triggers that did not count, in the same order. Only what ``engine.results`` reads
+        is set: the state is for :func:`~foedus.engine.results.build_result`, not for
+        applying more events.
+        """
+        runtime = cls(plan)
+        runtime.arisen = arisen  # type: ignore[assignment]
+        runtime.not_arisen = not_arisen
+        runtime.n_instances = sum(len(g.obligors) for g in arisen)
+        return runtime
+
+    @staticmethod
+    def each_group(
+        key: str,
+        plan: ClausePlan,
+        obligors: tuple[str, ...],
+        beneficiary: str | None,
+        trigger_id: str,
+        trigger_at: datetime,
+        trigger_fields: Mapping[str, Any],
+        due: datetime,
+        test: Any,
+        outcome: dict[str, tuple[ObligationStatus, datetime | None, str | None]],
+    ) -> Group:
+        """The record of an event-triggered `each` obligation, for :meth:`from_records`.
+
+        ``key`` is the instances' id prefix (``<clause>/<trigger event>/``); ``outcome``
+        maps each settled obligor to ``(status, at, event id)`` (the others are pending),
+        as :class:`~foedus.engine.records.Group` keeps it.
+        """
+        binding = plan.binding_name
+        group = Group(key, plan, obligors, beneficiary, trigger_id, trigger_at, trigger_fields,
+                      due, test, {binding: (trigger_fields, trigger_at, trigger_id)}
+                      if binding else {})
+        group.outcome = outcome
+        group.n_open = len(obligors) - len(outcome)
+        group.status = None if group.n_open == 0 else PENDING
+        return group
+
     # ------------------------------------------------------------ copying
 
     def clone(self) -> Runtime:
