@@ -292,3 +292,40 @@ def test_times_without_a_zone_are_refused() -> None:
     mon.feed(attack("naive2", datetime(2022, 3, 30)))
     with pytest.raises(ValueError, match="refused: naive2"):
         mon.status(at(days=5))
+
+
+def test_groups_with_other_reference_values_render_their_own_action() -> None:
+    """Two attacks on different victims give each obligation the action with its own victim."""
+    clause = obligation(
+        "any_victim", when(pat("armed_attack"), "attack"),
+        each(GUARANTOR, ref("attack", "aggressor")),
+        pat("consultations", c("with", ref("attack", "victim"))), within(3, "days"),
+    )
+    mon = run(treaty(clause), [attack("e1", at(0)), attack("e2", at(1), victim="PL"),
+                               attack("e3", at(2))])
+    actions = {o.id: o.action for o in mon.status(at(days=4)).obligations}
+    assert actions["any_victim/e1/US"] == "consultations(with: UA)"
+    assert actions["any_victim/e2/US"] == "consultations(with: PL)"
+    assert actions["any_victim/e3/US"] == "consultations(with: UA)"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_the_result_leaves_the_garbage_collector_as_it_was(enabled: bool) -> None:
+    """Building the obligations pauses the cyclic collector and restores its previous state."""
+    import gc
+
+    mon = run(treaty(three_days()), [attack("e1", at(0))])
+    result = mon.status(at(days=4))
+    was = gc.isenabled()
+    try:
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+        assert len(tuple(result.obligations)) == 8
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
