@@ -329,3 +329,66 @@ def test_reading_the_result_leaves_the_garbage_collector_as_it_was(enabled: bool
             gc.enable()
         else:
             gc.disable()
+
+
+def _mixed_log() -> list[Event]:
+    """Attacks and consultations, some at the same instant, in no particular order."""
+    import random
+
+    rng = random.Random(7)
+    out = []
+    for i in range(300):
+        when_at = at(hours=rng.randrange(0, 200))
+        if rng.random() < 0.1:
+            out.append(attack(f"e{i}", when_at, aggressor=rng.choice(GUARANTORS)))
+        else:
+            out.append(consult(f"e{i}", when_at, rng.choice(GUARANTORS)))
+    rng.shuffle(out)
+    return out
+
+
+def test_presorted_feeding_gives_the_result_of_unsorted_feeding() -> None:
+    """Events fed presorted, in one batch or two, give the results of the same events unsorted."""
+    from foedus.engine.monitor import sort_events
+
+    log = _mixed_log()
+    ordered = list(log)
+    sort_events(ordered)
+    plain, whole, split = (Monitor(treaty(three_days())) for _ in range(3))
+    plain.feed_many(log)
+    whole.feed_many(ordered, presorted=True)
+    split.feed_many(ordered[150:], presorted=True)
+    split.status(at(days=20))
+    split.feed_many(ordered[:150], presorted=True)  # older than what was applied: rolls back
+    for as_of in (at(days=2), at(days=5), at(days=20)):
+        expected = plain.status(as_of)
+        assert whole.status(as_of) == expected
+        assert split.status(as_of) == expected
+
+
+def test_presorted_feeding_refuses_events_out_of_order() -> None:
+    """Unsorted events fed as presorted raise ValueError and none of them is added."""
+    mon = Monitor(treaty(three_days()))
+    with pytest.raises(ValueError, match="e2 comes after event e3"):
+        mon.feed_many([attack("e1", at(0)), attack("e3", at(2)), attack("e2", at(1))],
+                      presorted=True)
+    assert len(mon.status(at(days=4)).obligations) == 0
+
+
+def test_presorted_feeding_checks_ids_at_equal_times() -> None:
+    """At one instant, presorted events must come in id order."""
+    mon = Monitor(treaty(three_days()))
+    with pytest.raises(ValueError, match="not in \\(at, id\\) order"):
+        mon.feed_many([attack("e2", at(0)), attack("e1", at(0))], presorted=True)
+    mon.feed_many([attack("e1", at(0)), attack("e2", at(0))], presorted=True)
+    assert len(mon.status(at(days=4)).obligations) == 16
+
+
+def test_presorted_feeding_still_refuses_times_without_a_zone() -> None:
+    """A naive time among presorted events is refused by status, and the others are kept."""
+    mon = Monitor(treaty(three_days()))
+    naive = attack("e2", at(1).replace(tzinfo=None))
+    mon.feed_many([attack("e1", at(0)), naive], presorted=True)
+    with pytest.raises(ValueError, match="without a time zone"):
+        mon.status(at(days=4))
+    assert len(mon.status(at(days=4)).obligations) == 8

@@ -30,7 +30,8 @@ import gc
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from operator import attrgetter
+from itertools import compress, islice
+from operator import attrgetter, eq, le, lt
 
 from foedus.engine.model import Event, Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
@@ -79,6 +80,30 @@ def sort_events(events: list[Event]) -> None:
         events[start:n] = sorted(events[start:n], key=_ID)
 
 
+def _out_of_order(events: list[Event]) -> int | None:
+    """The first index whose event sorts before the previous one by ``(at, id)``, or None.
+
+    One pass at C speed over the times when they strictly rise; otherwise a second one,
+    and ids are compared only where times are equal.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2022, 1, 1, tzinfo=UTC)
+    >>> _out_of_order([Event("a", t, "x"), Event("b", t, "x")]) is None
+    True
+    >>> _out_of_order([Event("b", t, "x"), Event("a", t, "x")])
+    1
+    """
+    ats = list(map(_AT, events))
+    if all(map(lt, ats, islice(ats, 1, None))):
+        return None
+    if all(map(le, ats, islice(ats, 1, None))):
+        for i in compress(range(1, len(ats)), map(eq, ats, islice(ats, 1, None))):
+            if events[i].id < events[i - 1].id:
+                return i
+        return None
+    return next(i for i in range(1, len(ats)) if ats[i] < ats[i - 1])
+
+
 class Monitor:
     """Runs one treaty over a stream of events.
 
@@ -105,6 +130,7 @@ class Monitor:
         self._log: list[Event] = []
         self._offset = 0  # events dropped from the front of the log (see ``horizon``)
         self._buffer: list[Event] = []
+        self._presorted = False  # the buffer is known to be in (at, id) order
         self._live = Runtime(self._plan)
         self._checkpoints: list[Runtime] = [self._live.clone()]
         self._cache: tuple[datetime, RunResult] | None = None
@@ -114,11 +140,44 @@ class Monitor:
     def feed(self, event: Event) -> None:
         """Add one event; it may be older than events already fed."""
         self._buffer.append(event)
+        self._presorted = False
         self._cache = None
 
-    def feed_many(self, events: Iterable[Event]) -> None:
-        """Add many events, in any order."""
-        self._buffer.extend(events)
+    def feed_many(self, events: Iterable[Event], presorted: bool = False) -> None:
+        """Add many events, in any order.
+
+        With ``presorted``, the caller guarantees that ``events`` come in ``(at, id)`` order
+        (as the rows of a batch run do), and :meth:`status` does not sort them again. The
+        guarantee is checked in one pass.
+
+        Raises:
+            ValueError: ``presorted`` is given but the events are not in ``(at, id)`` order;
+                none of them is added.
+        """
+        if not presorted:
+            self._buffer.extend(events)
+            self._presorted = False
+            self._cache = None
+            return
+        batch = list(events)
+        if not batch:
+            return
+        try:
+            bad = _out_of_order(batch)
+            ordered = bad is None
+        except TypeError:  # naive times among aware ones: status refuses them as usual
+            bad, ordered = None, False
+        if bad is not None:
+            raise ValueError(
+                f"events fed as presorted are not in (at, id) order: event {batch[bad].id} "
+                f"comes after event {batch[bad - 1].id}; none was added"
+            )
+        if self._buffer:
+            self._buffer.extend(batch)
+            self._presorted = False
+        else:
+            self._buffer = batch
+            self._presorted = ordered
         self._cache = None
 
     # ------------------------------------------------------------ output
@@ -177,7 +236,8 @@ class Monitor:
         batch = self._buffer
         try:
             # a naive time among aware ones fails to compare; all naive sorts, so look at one
-            sort_events(batch)
+            if not self._presorted:  # (presorted, they were compared in order already)
+                sort_events(batch)
             naive = batch[0].at.utcoffset() is None
         except TypeError:
             naive = True
@@ -201,6 +261,7 @@ class Monitor:
                 f"event {batch[0].id} is older than the horizon",
             )
         self._buffer = []
+        self._presorted = False
         log = self._log
         if log and _key(log[-1]) > first:
             log.extend(batch)
