@@ -103,7 +103,16 @@ class EventError(FoedusError):
 
 
 # Codes people often write for parties declared under their ISO 3166 codes.
-_COMMON_ALIASES = {"UK": "GB", "USA": "US", "RF": "RU", "UKR": "UA", "ROC": "TW", "PRC": "CN"}
+_COMMON_ALIASES = {
+    "UK": "GB",
+    "EL": "GR",
+    "USA": "US",
+    "RF": "RU",
+    "RUS": "RU",
+    "UKR": "UA",
+    "ROC": "TW",
+    "PRC": "CN",
+}
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
@@ -115,7 +124,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     'guarantor'
     """
     pool = list(candidates)
-    alias = _COMMON_ALIASES.get(name)
+    alias = _COMMON_ALIASES.get(name.upper())
     if alias in pool:
         return alias
     matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)

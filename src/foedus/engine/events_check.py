@@ -20,7 +20,6 @@ from foedus.language.model import EventType, FieldKind, Treaty
 
 RESERVED = ("id", "at", "type")
 # Common non-ISO codes people write for a party, mapped to the ISO 3166 code.
-PARTY_ALIASES = {"UK": "GB", "EL": "GR", "USA": "US", "RUS": "RU", "UKR": "UA"}
 TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
 
 
@@ -484,8 +483,7 @@ class EventChecker:
             )
             return None
         if kind is FieldKind.PARTY and raw not in self.party_set:
-            alias = PARTY_ALIASES.get(raw.upper())
-            guess = alias if alias in self.party_set else did_you_mean(raw, self.parties)
+            guess = did_you_mean(raw, self.parties)
             diags.append(
                 error(
                     "event-unknown-party",

@@ -240,19 +240,7 @@ def file_unreadable(file: str, exc: Exception) -> Diagnostic:
 def load_columns(
     path: str | Path, treaty: Treaty, *, skip_invalid: bool = False
 ) -> tuple[Iterator[Event], list[Diagnostic]]:
-    """Read a Parquet, Arrow or CSV file as columns, check it vectorised, and yield events.
-
-    The checks run on whole columns with ``pyarrow.compute``; only rows that fail are
-    checked again one by one to produce the same diagnostics as :func:`load_events`.
-    For Parquet and Arrow the span's line is the row number (1 = first row); for CSV it
-    is the file line.
-
-    Returns:
-        A lazy iterator of events in file order, and the diagnostics (with ``skip_invalid``).
-
-    Raises:
-        EventError: any row is invalid and ``skip_invalid`` is false.
-    """
+    """Read a columnar file checked vectorised; see :func:`events_columns.read_columns`."""
     from foedus.engine.events_columns import read_columns
 
     return read_columns(path, treaty, skip_invalid=skip_invalid)
