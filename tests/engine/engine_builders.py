@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from foedus.engine.model import Event
+from foedus.engine.monitor import Monitor
 from foedus.language import model as m
 
 K = m.FieldKind
@@ -194,3 +195,10 @@ def three_days() -> m.Clause:
 def by_status(result: Any) -> dict[str, str]:
     """Instance id -> status value."""
     return {o.id: o.status.value for o in result.obligations}
+
+
+def run(t: m.Treaty, events: list[Event]) -> Monitor:
+    """A monitor of ``t`` fed with ``events``."""
+    mon = Monitor(t)
+    mon.feed_many(events)
+    return mon

@@ -13,6 +13,7 @@ from engine_builders import (
     obligation,
     pat,
     prohibition,
+    run,
     single,
     three_days,
     treaty,
@@ -20,16 +21,9 @@ from engine_builders import (
 
 from foedus.engine.model import Event
 from foedus.engine.monitor import Monitor
-from foedus.language import model as m
 
 ENTRY = condition("entry", "entry_into_force", (pat("ceasefire"),),
                   (pat("emergency_ends"), pat("referendum")), (pat("signature"),))
-
-
-def run(t: m.Treaty, events: list[Event]) -> Monitor:
-    mon = Monitor(t)
-    mon.feed_many(events)
-    return mon
 
 
 def steps(*types: str) -> list[Event]:

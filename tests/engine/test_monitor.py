@@ -26,6 +26,7 @@ from engine_builders import (
     pat,
     prohibition,
     ref,
+    run,
     single,
     terr,
     three_days,
@@ -37,12 +38,6 @@ from engine_builders import (
 from foedus.engine.model import Event
 from foedus.engine.monitor import Monitor
 from foedus.language import model as m
-
-
-def run(t: m.Treaty, events: list[Event]) -> Monitor:
-    mon = Monitor(t)
-    mon.feed_many(events)
-    return mon
 
 
 def test_consultation_within_three_days_fulfils_and_silence_violates() -> None:

@@ -21,6 +21,7 @@ from engine_builders import (
     pat,
     prohibition,
     ref,
+    run,
     single,
     three_days,
     treaty,
@@ -29,15 +30,7 @@ from engine_builders import (
     within,
 )
 
-from foedus.engine.model import Event
-from foedus.engine.monitor import Monitor
 from foedus.language import model as m
-
-
-def run(t: m.Treaty, events: list[Event]) -> Monitor:
-    mon = Monitor(t)
-    mon.feed_many(events)
-    return mon
 
 
 def test_triggered_prohibition_lasts_for_its_deadline() -> None:
