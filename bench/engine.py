@@ -42,7 +42,7 @@ from rich.console import Console
 from rich.table import Table
 
 from foedus import Event, Monitor, check_source, load_events, render_text, run_file_full
-from foedus.engine.events_io import event_to_record, load_columns
+from foedus.events import event_to_record
 
 START = datetime(2022, 3, 29, tzinfo=UTC)
 GUARANTORS = ("US", "GB", "FR", "CN", "RU", "DE", "TR", "IL", "PL")
@@ -159,7 +159,7 @@ def run_batch_parquet(treaty: Any, events: list[Event], path: Path) -> int:
 
 
 def run_parquet(treaty: Any, events: list[Event], path: Path) -> int:
-    stream, _ = load_columns(path.with_suffix(".parquet"), treaty)
+    stream, _ = load_events(path.with_suffix(".parquet"), treaty)
     monitor = Monitor(treaty)
     monitor.feed_many(stream)
     return violations(monitor.status(events[-1].at))

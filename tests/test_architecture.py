@@ -14,9 +14,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "foedus"
 # What each package may import from inside foedus, besides itself.
 ALLOWED: dict[str, set[str]] = {
     "language": {"diagnostics"},
-    "engine": {"diagnostics", "language"},
-    "analysis": {"diagnostics", "language", "engine"},
-    "report": {"diagnostics", "language", "engine"},
+    "events": {"diagnostics", "language"},
+    "engine": {"diagnostics", "language", "events"},
+    "analysis": {"diagnostics", "language", "events", "engine"},
+    "report": {"diagnostics", "language", "events", "engine"},
     # Interfaces use the public API (the `foedus` package itself), the diagnostics
     # contract and the renderings; never the internals of a stage.
     "cli": {"", "diagnostics", "report"},

@@ -1,8 +1,8 @@
 """Foedus: treaties and contracts as executable code.
 
 The pipeline, in order (see docs/pipeline.md): ``language`` (text -> checked treaty),
-``engine`` (treaty + events -> verdicts), ``analysis``, then the interfaces (``cli``)
-which use only the names exported here.
+``events`` (logs -> accepted events), ``engine`` (treaty + events -> verdicts),
+``analysis``, then the interfaces (``cli``) which use only the names exported here.
 
 >>> r = check_source('treaty t "T"\\nrole r\\nparty A role r\\nevent go(by: party)\\n'
 ...                  'clause c quote "A will not go" A must not go()')
@@ -21,9 +21,17 @@ from foedus.diagnostics import (
     render_text,
 )
 from foedus.engine.batch import BatchRun, EmptyLogError, run_file, run_file_full
-from foedus.engine.events_io import event_format, load_events
-from foedus.engine.model import Event, RunResult
+from foedus.engine.model import RunResult
 from foedus.engine.monitor import Monitor
+from foedus.events import (
+    Event,
+    LogReader,
+    ReadProgress,
+    event_format,
+    load_events,
+    read_events_text,
+    write_events,
+)
 from foedus.language.check import CheckResult, check_file, check_source
 from foedus.language.describe import describe_treaty
 from foedus.language.model import Treaty, to_json
@@ -38,7 +46,9 @@ __all__ = [
     "Event",
     "EventError",
     "FoedusError",
+    "LogReader",
     "Monitor",
+    "ReadProgress",
     "RunResult",
     "Severity",
     "Span",
@@ -52,9 +62,11 @@ __all__ = [
     "format_source",
     "load_events",
     "parse",
+    "read_events_text",
     "render_json",
     "render_text",
     "run_file",
     "run_file_full",
     "to_json",
+    "write_events",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from foedus.engine.model import Event
 from foedus.engine.monitor import Monitor
+from foedus.events import Event
 from foedus.language import model as m
 
 K = m.FieldKind

@@ -19,8 +19,8 @@ from engine_builders import (
     treaty,
 )
 
-from foedus.engine.model import Event
 from foedus.engine.monitor import Monitor
+from foedus.events import Event
 
 ENTRY = condition("entry", "entry_into_force", (pat("ceasefire"),),
                   (pat("emergency_ends"), pat("referendum")), (pat("signature"),))

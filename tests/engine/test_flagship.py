@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from engine_builders import GUARANTORS, at, attack, by_status, consult, three_days, treaty
 
-from foedus.engine.events_io import load_events
-from foedus.engine.model import Event, RunResult
+from foedus.engine.model import RunResult
 from foedus.engine.monitor import Monitor
+from foedus.events import Event, load_events
 from foedus.language.check import check_source
 from foedus.language.model import Treaty
 

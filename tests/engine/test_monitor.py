@@ -35,8 +35,8 @@ from engine_builders import (
     within,
 )
 
-from foedus.engine.model import Event
 from foedus.engine.monitor import Monitor
+from foedus.events import Event
 from foedus.language import model as m
 
 

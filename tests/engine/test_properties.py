@@ -30,8 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foedus.engine import monitor as monitor_module
-from foedus.engine.model import Event, RunResult
+from foedus.engine.model import RunResult
 from foedus.engine.monitor import Monitor
+from foedus.events import Event
 from foedus.language import model as m
 
 TREATY = treaty(

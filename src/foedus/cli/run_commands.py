@@ -24,21 +24,29 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from foedus import (
+    BatchRun,
     Diagnostic,
     EmptyLogError,
-    Event,
     EventError,
-    Monitor,
+    ReadProgress,
     RunResult,
     Span,
     Treaty,
     check_file,
     event_format,
-    load_events,
     render_text,
     run_file_full,
 )
@@ -58,7 +66,6 @@ from foedus.report import (
 
 PIPE_WIDTH = 160  # columns for tables written to a file or a pipe
 PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
-PROGRESS_EVENTS = 200_000  # and fewer events are evaluated too fast for a spinner
 MAX_SHOWN = 20  # diagnostics printed before a summary line
 
 
@@ -109,7 +116,7 @@ def run(
 
     The state is as of --as-of, or else as of the latest event's time.
     """
-    result = _batch_result(treaty_path, events_path, as_of, skip_invalid)
+    result = _Run.open(treaty_path, events_path, as_of, skip_invalid).result
     if fmt is OutputFormat.JSON:
         typer.echo(_dumps(result_to_json(result), indent=2))
     elif fmt is OutputFormat.JSONL:
@@ -129,8 +136,7 @@ def explain(
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Explain one verdict: its clause, the quoted words, and the events that caused it."""
-    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
-    typer.echo(session.explain(item), nl=False)
+    typer.echo(_Run.open(treaty_path, events_path, as_of, skip_invalid).explain(item), nl=False)
 
 
 def report(
@@ -143,11 +149,11 @@ def report(
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Write one self-contained HTML page: timeline, decisions and every explanation."""
-    session = _Session.open(treaty_path, events_path, as_of, skip_invalid)
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid)
     page = render_html(
-        session.result,
-        title=session.treaty.title,
-        events={e.id: e for e in session.events},
+        opened.result,
+        title=opened.treaty.title,
+        events={e.id: e for e in opened.batch.events},
     )
     try:
         output.write_text(page, encoding="utf-8")
@@ -159,83 +165,49 @@ def report(
 # ---------------------------------------------------------------- one run
 
 
-def _batch_result(
-    treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool
-) -> RunResult:
-    """The result of ``run``: the file is read in blocks and evaluated over columns when
-    the treaty allows, with the same result and messages as the session below."""
-    treaty = _load_treaty(treaty_path)
-    as_of_given = _parse_as_of(as_of_text) if as_of_text is not None else None
-    try:
-        with _busy(f"evaluating {events_path.name}", _is_large(events_path)):
-            run = run_file_full(treaty, events_path, as_of_given, skip_invalid)
-    except EmptyLogError as exc:
-        _warn_skipped(events_path, exc.skipped, 0)
-        _fail(exc.diagnostics, {})
-    except EventError as exc:
-        _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
-    _warn_skipped(events_path, run.diagnostics, run.count)
-    return run.result
-
-
-def _is_large(path: Path) -> bool:
-    try:
-        return path.stat().st_size > PROGRESS_BYTES
-    except OSError:
-        return False
-
-
 @dataclass
-class _Session:
+class _Run:
+    """One treaty applied to one log: what ``run``, ``explain`` and ``report`` all start from."""
+
     treaty: Treaty
-    events: list[Event]
-    monitor: Any
-    as_of: datetime
-    result: RunResult
+    batch: BatchRun
+
+    @property
+    def result(self) -> RunResult:
+        return self.batch.result
 
     @classmethod
     def open(
         cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool
-    ) -> _Session:
+    ) -> _Run:
         treaty = _load_treaty(treaty_path)
-        as_of_given = _parse_as_of(as_of_text) if as_of_text is not None else None
-        events = _load_events(events_path, treaty, skip_invalid)
-        if as_of_given is not None:
-            as_of = as_of_given
-        elif events:
-            as_of = max(e.at for e in events)
-        else:
-            _fail(
-                [
-                    error(
-                        "no-as-of",
-                        "the event log is empty, so there is no latest event to evaluate at",
-                        suggestion="give a time with --as-of, such as 2022-04-01T00:00:00Z",
-                    )
-                ],
-                {},
-            )
-        monitor = _feed(treaty, events)
+        as_of = _parse_as_of(as_of_text) if as_of_text is not None else None
         try:
-            with _busy(f"evaluating {len(events):,} events", len(events) >= PROGRESS_EVENTS):
-                result = monitor.status(as_of)
+            with _reading(events_path) as progress:
+                batch = run_file_full(treaty, events_path, as_of, skip_invalid,
+                                      progress=progress)
+        except EmptyLogError as exc:
+            _warn_skipped(events_path, exc.skipped, 0)
+            _fail(exc.diagnostics, {})
         except EventError as exc:
-            _fail(list(exc.diagnostics), {})
-        return cls(treaty, events, monitor, as_of, result)
+            _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
+        _warn_skipped(events_path, batch.diagnostics, len(batch.events))
+        return cls(treaty, batch)
 
     def explain(self, item: str) -> str:
+        result = self.result
         text = explain_item(
             item,
-            self.result,
+            result,
             self.treaty,
-            {e.id: e for e in self.events},
-            lambda item_id: self.monitor.explain(item_id, self.as_of),
+            {e.id: e for e in self.batch.events},
+            lambda item_id: self.batch.monitor.explain(item_id, result.as_of),
         )
         if text is not None:
             return text
         candidates = [
-            *(o.id for o in self.result.obligations),
-            *(d.id for d in self.result.decisions),
+            *(o.id for o in result.obligations),
+            *(d.id for d in result.decisions),
             *(c.id for c in self.treaty.clauses),
         ]
         guess = did_you_mean(item, candidates)
@@ -319,18 +291,6 @@ def _parse_as_of(text: str) -> datetime:
     return at
 
 
-def _load_events(path: Path, treaty: Treaty, skip_invalid: bool) -> list[Event]:
-    try:
-        with _reading(path) as progress:
-            events, diagnostics = load_events(
-                path, treaty, skip_invalid=skip_invalid, progress=progress
-            )
-    except EventError as exc:
-        _fail(exc.diagnostics, _event_sources(path, exc.diagnostics))
-    _warn_skipped(path, diagnostics, len(events))
-    return events
-
-
 def _warn_skipped(path: Path, diagnostics: Sequence[Diagnostic], applied: int) -> None:
     """Print the diagnostics of skipped records and a warning that counts them."""
     if not diagnostics:
@@ -359,42 +319,44 @@ def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, s
         return {}
 
 
-def _feed(treaty: Treaty, events: list[Event]) -> Any:
-    monitor = Monitor(treaty)
-    try:
-        monitor.feed_many(events)
-    except EventError as exc:
-        _fail(list(exc.diagnostics), {})
-    return monitor
+class _EventRate(ProgressColumn):
+    """Events read per second so far."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.fields.get("records", 0) / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.0f} events/s", style="progress.data.speed")
 
 
 @contextmanager
-def _busy(what: str, large: bool) -> Iterator[None]:
-    """A spinner on stderr while a large input is evaluated (only on a terminal)."""
-    stderr = Console(stderr=True)
-    if not large or not stderr.is_terminal:
-        yield
-        return
-    with stderr.status(what):
-        yield
+def _reading(path: Path) -> Iterator[Callable[[ReadProgress], None] | None]:
+    """A progress bar on stderr while a large log is read: records, rate and time left.
 
-
-@contextmanager
-def _reading(path: Path) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr while a large text log is read (only on a terminal)."""
+    Only on a terminal, and only for logs large enough to take a while.
+    """
     stderr = Console(stderr=True)
     try:
         large = path.stat().st_size > PROGRESS_BYTES
     except OSError:
         large = False
-    if not large or not stderr.is_terminal or event_format(path) not in ("jsonl", "csv"):
+    if not large or not stderr.is_terminal:
         yield None
         return
-    with path.open("rb") as f:
-        total = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    with Progress(console=stderr, transient=True) as bar:
-        task = bar.add_task(f"reading {path.name}", total=total)
-        yield lambda done: bar.update(task, completed=done)
+    columns = (
+        TextColumn("reading {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[records]:,} events"),
+        _EventRate(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task(path.name, total=None, records=0)
+
+        def update(step: ReadProgress) -> None:
+            bar.update(task, completed=step.done, total=step.total, records=step.records)
+
+        yield update
 
 
 # ---------------------------------------------------------------- outputs

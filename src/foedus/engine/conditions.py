@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from foedus.engine.matching import fmt_time
-from foedus.engine.model import DecisionStatus, Event, TreatyStatus
+from foedus.engine.model import DecisionStatus, TreatyStatus
 from foedus.engine.plan import ClausePlan
 from foedus.engine.records import DISCHARGED, IN_FORCE, PENDING, Group, Item
+from foedus.events.model import Event
 from foedus.language.model import ConditionEffect
 
 __all__ = ["Conditions"]

@@ -13,9 +13,10 @@ from typing import Any
 
 from foedus.engine.deadlines import due_at
 from foedus.engine.matching import Bindings, fmt_time
-from foedus.engine.model import DecisionStatus, Event
+from foedus.engine.model import DecisionStatus
 from foedus.engine.plan import ClausePlan
 from foedus.engine.records import CHOICES, OPEN, DecisionItem
+from foedus.events.model import Event
 from foedus.language.model import Rule, RuleKind, TriggerKind
 
 __all__ = ["Decisions", "votes_needed"]

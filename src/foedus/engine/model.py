@@ -1,7 +1,8 @@
 """Runtime values of the engine: events in, verdicts out.
 
 Stage: ``language.model.Treaty`` is compiled by ``engine`` into a monitor that consumes
-:class:`Event` values and produces a :class:`RunResult` as of a given time.
+:class:`~foedus.events.model.Event` values and produces a :class:`RunResult` as of a
+given time.
 """
 
 from __future__ import annotations
@@ -10,23 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-FieldValue = str | float
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One timestamped fact. Events are applied in (at, id) order, whatever the arrival order."""
-
-    id: str
-    at: datetime  # always timezone-aware
-    type: str
-    fields: Mapping[str, FieldValue] = field(default_factory=dict)
-    source: str | None = None  # e.g. "events.jsonl:12", for messages
-
-    @property
-    def order_key(self) -> tuple[datetime, str]:
-        return (self.at, self.id)
 
 
 class ObligationStatus(StrEnum):

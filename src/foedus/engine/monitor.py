@@ -33,10 +33,11 @@ from datetime import datetime, timedelta
 from itertools import compress, islice
 from operator import attrgetter, eq, le, lt
 
-from foedus.engine.model import Event, Explanation, RunResult
+from foedus.engine.model import Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, clause_explanation
 from foedus.engine.runtime import Runtime
+from foedus.events.model import Event
 from foedus.language.model import Treaty
 
 __all__ = ["Monitor", "sort_events"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from foedus.engine.matching import MISSING, Bindings, fmt_value
-from foedus.engine.model import Event, ProhibitionStatus
+from foedus.engine.model import ProhibitionStatus
 from foedus.engine.plan import ClausePlan
 from foedus.engine.records import IN_FORCE, Activation, Item, earlier, later
+from foedus.events.model import Event
 from foedus.language.model import TriggerKind
 
 __all__ = ["Prohibitions"]

@@ -37,7 +37,7 @@ from foedus.engine.conditions import Conditions
 from foedus.engine.deadlines import add_elapsed, due_at
 from foedus.engine.decisions import Decisions
 from foedus.engine.matching import MISSING, Bindings, fmt_value, render_guard
-from foedus.engine.model import Event, ObligationStatus, TreatyStatus
+from foedus.engine.model import ObligationStatus, TreatyStatus
 from foedus.engine.plan import ClausePlan, Plan
 from foedus.engine.prohibitions import Prohibitions
 from foedus.engine.records import (
@@ -53,6 +53,7 @@ from foedus.engine.records import (
     cached,
     ref_key,
 )
+from foedus.events.model import Event
 from foedus.language.model import ClauseKind, Const, Quantifier, Ref, TriggerKind
 
 __all__ = ["Runtime"]

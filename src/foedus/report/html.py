@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from foedus.engine.model import DecisionInstance, Event, ObligationInstance, RunResult
+from foedus.engine.model import DecisionInstance, ObligationInstance, RunResult
+from foedus.events.model import Event
 from foedus.report.data import (
     sorted_decisions,
     sorted_obligations,

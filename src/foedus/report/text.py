@@ -11,11 +11,11 @@ from datetime import datetime
 
 from foedus.engine.model import (
     DecisionInstance,
-    Event,
     Explanation,
     ObligationInstance,
     RunResult,
 )
+from foedus.events.model import Event
 from foedus.language.model import Treaty
 from foedus.report.data import sorted_decisions, sorted_obligations, tally_counts, time_left
 from foedus.report.html import describe_event

@@ -1,4 +1,4 @@
-"""Batch runs over files: the columnar path and the kept-rows monitor path equal the Monitor."""
+"""Batch runs over files in every format equal the Monitor fed with the same events."""
 
 from __future__ import annotations
 
@@ -33,12 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foedus.diagnostics import EventError, render_text
-from foedus.engine.batch import EmptyLogError, read_frame, run_file_full, sort_rows
-from foedus.engine.columnar import supports
-from foedus.engine.events_io import load_events, write_events
-from foedus.engine.model import Event
+from foedus.engine.batch import EmptyLogError, run_file_full
 from foedus.engine.monitor import Monitor
-from foedus.engine.plan import compile_treaty
+from foedus.events import Event, load_events, write_events
 from foedus.language import model as m
 from foedus.report import result_to_json
 
@@ -102,11 +99,11 @@ def _as_of(events: list[Event], shift: int | None) -> datetime | None:
     return None if shift is None else T0 + timedelta(hours=shift)
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".arrow"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet", ".arrow"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=logs(), shift=st.one_of(st.none(), st.integers(-10, 260)))
-def test_columnar_equals_monitor(suffix: str, events: list[Event], shift: int | None) -> None:
-    """On random logs the columnar path gives the Monitor's result, byte for byte in JSON."""
+def test_batch_equals_monitor(suffix: str, events: list[Event], shift: int | None) -> None:
+    """On random logs a batch run gives the Monitor's result, byte for byte in JSON."""
     as_of = _as_of(events, shift)
     if not events and as_of is None:
         return
@@ -115,14 +112,13 @@ def test_columnar_equals_monitor(suffix: str, events: list[Event], shift: int | 
         write_events(path, events)
         run = run_file_full(COLUMNAR, path, as_of)
         loaded, _ = load_events(path, COLUMNAR)  # Parquet and Arrow hold UTC times
-    assert run.path == "columnar"
     assert run.count == len(events)
     assert _json(run.result) == _monitor(COLUMNAR, loaded, as_of)
 
 
 @settings(max_examples=25, deadline=None)
 @given(events=logs(), shift=st.one_of(st.none(), st.integers(-10, 260)))
-def test_kept_rows_to_monitor_equal_monitor(events: list[Event], shift: int | None) -> None:
+def test_batch_with_a_prohibition_equals_monitor(events: list[Event], shift: int | None) -> None:
     """A treaty the columns cannot evaluate gets the Monitor's result from the kept rows."""
     as_of = _as_of(events, shift)
     if not events and as_of is None:
@@ -131,39 +127,7 @@ def test_kept_rows_to_monitor_equal_monitor(events: list[Event], shift: int | No
         path = Path(tmp) / "log.jsonl"
         write_events(path, events)
         run = run_file_full(GENERAL, path, as_of)
-    assert run.path == "monitor"
     assert _json(run.result) == _monitor(GENERAL, events, as_of)
-
-
-def test_supports_only_the_simple_shape() -> None:
-    """Columns handle `each` obligations with fixed deadlines; a prohibition needs the monitor."""
-    assert supports(compile_treaty(COLUMNAR))
-    assert not supports(compile_treaty(GENERAL))
-    days_in_kyiv = treaty(obligation("k", when(pat("armed_attack"), "a"), each(GUARANTOR),
-                                     pat("report"), within(1, "days", zone="Europe/Kyiv")))
-    assert not supports(compile_treaty(days_in_kyiv))
-
-
-def test_frame_keeps_only_rows_the_treaty_reads(tmp_path: Path) -> None:
-    """Events of types no clause mentions are checked and counted but not kept."""
-    log = [attack("a1", T0), ev("s1", T0, "signature", by="UA"), consult("c1", T0, by="US")]
-    path = tmp_path / "log.parquet"
-    write_events(path, log)
-    frame = read_frame(COLUMNAR, path)
-    assert frame is not None
-    assert frame.count == 3
-    assert frame.rows.column("id").to_pylist() == ["a1", "c1"]
-
-
-def test_rows_sorted_by_time_then_id(tmp_path: Path) -> None:
-    """Kept rows come in the engine's order (at, id), whatever the file order."""
-    log = [consult("b", T0, by="US"), consult("a", T0, by="GB"),
-           consult("c", T0 - timedelta(hours=1), by="FR")]
-    path = tmp_path / "log.jsonl"
-    write_events(path, log)
-    frame = read_frame(COLUMNAR, path)
-    assert frame is not None
-    assert sort_rows(frame.rows).column("id").to_pylist() == ["c", "a", "b"]
 
 
 def test_offsets_kept_from_the_text(tmp_path: Path) -> None:
@@ -184,7 +148,6 @@ def test_spaces_around_a_time(tmp_path: Path) -> None:
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     run = run_file_full(COLUMNAR, path)
     events, _ = load_events(path, COLUMNAR)
-    assert run.path == "columnar"
     assert _json(run.result) == _monitor(COLUMNAR, events, None)
 
 
@@ -213,15 +176,6 @@ def test_repeated_id_found_in_any_order(tmp_path: Path, ids: tuple[str, str, str
     with pytest.raises(EventError) as refused:
         run_file_full(COLUMNAR, path)
     assert [d.code for d in refused.value.diagnostics] == ["event-duplicate-id"]
-
-
-def test_rising_ids_need_no_hashing(tmp_path: Path) -> None:
-    """Ids numbered in file order ("e9" before "e10") are accepted as distinct."""
-    path = tmp_path / "log.jsonl"
-    write_events(path, [consult(f"e{k}", T0 + timedelta(hours=k), by="US") for k in range(8, 12)])
-    run = run_file_full(COLUMNAR, path)
-    assert run.path == "columnar"
-    assert run.count == 4
 
 
 def test_skip_invalid_applies_the_valid_events(tmp_path: Path) -> None:
@@ -264,11 +218,9 @@ def test_nested_fields_and_blank_lines_read_like_records(tmp_path: Path) -> None
     path.write_text(json.dumps(first) + "\n\n" + json.dumps(second) + "\n", encoding="utf-8")
     run = run_file_full(COLUMNAR, path)
     events, _ = load_events(path, COLUMNAR)
-    assert run.path == "records"
     assert _json(run.result) == _monitor(COLUMNAR, events, None)
     path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
     nested = run_file_full(COLUMNAR, path)
-    assert nested.path == "columnar"
     assert _json(nested.result) == _json(run.result)
 
 

@@ -12,13 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foedus.diagnostics import EventError, render_text
-from foedus.engine.events_io import (
-    load_columns,
-    load_events,
-    read_events_text,
-    write_events,
-)
-from foedus.engine.model import Event
+from foedus.events import Acceptor, Event, load_events, read_events_text, write_events
+from foedus.events.tables import check_batch
+from foedus.events.where import Where
 from foedus.language import model as m
 
 K = m.FieldKind
@@ -356,8 +352,8 @@ def test_skip_invalid_keeps_the_valid_events() -> None:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".arrow"])
-def test_columnar_path_reports_like_the_record_path(tmp_path: Path, suffix: str) -> None:
-    """The vectorised checks find the same bad rows, with the same messages."""
+def test_tables_and_csv_report_like_json_lines(tmp_path: Path, suffix: str) -> None:
+    """Bad rows of a CSV, Parquet or Arrow log get the record rule's messages."""
     events = [
         Event("e1", datetime(2022, 3, 29, tzinfo=UTC), "aid", {"by": "US", "amount": 1.0}),
         Event("e2", datetime(2022, 3, 30, tzinfo=UTC), "aid", {"by": "UK", "amount": 2.0}),
@@ -372,7 +368,7 @@ def test_columnar_path_reports_like_the_record_path(tmp_path: Path, suffix: str)
     path = tmp_path / f"ev{suffix}"
     write_events(path, events)
     with pytest.raises(EventError) as caught:
-        load_columns(path, TREATY)
+        load_events(path, TREATY)
     found = [(d.code, d.message) for d in caught.value.diagnostics]
     assert found == [
         ("event-unknown-party", "unknown party `UK` in field `by`"),
@@ -381,12 +377,12 @@ def test_columnar_path_reports_like_the_record_path(tmp_path: Path, suffix: str)
     ]
     line = 2 if suffix == ".csv" else 1
     assert caught.value.diagnostics[2].notes == (f"first used at {path}:{line}",)
-    valid, diags = load_columns(path, TREATY, skip_invalid=True)
+    valid, diags = load_events(path, TREATY, skip_invalid=True)
     assert [e.id for e in valid] == ["e1"]
     assert len(diags) == 3
 
 
-def test_columnar_rejects_naive_timestamps(tmp_path: Path) -> None:
+def test_tables_reject_naive_timestamps(tmp_path: Path) -> None:
     """A timestamp column without a zone is an error on every row."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -402,7 +398,7 @@ def test_columnar_rejects_naive_timestamps(tmp_path: Path) -> None:
     )
     pq.write_table(table, tmp_path / "ev.parquet")
     with pytest.raises(EventError) as caught:
-        load_columns(tmp_path / "ev.parquet", TREATY)
+        load_events(tmp_path / "ev.parquet", TREATY)
     (d,) = caught.value.diagnostics
     assert (d.code, d.suggestion) == ("event-naive-time", "add a UTC offset such as +03:00 or Z")
 
@@ -464,9 +460,6 @@ def test_valid_events_read_back_identically(
     back, diags = load_events(path, TREATY)
     assert diags == []
     assert _plain(back) == _plain(events)
-    if suffix != ".jsonl":
-        columns, _ = load_columns(path, TREATY)
-        assert _plain(list(columns)) == _plain(events)
 
 
 def test_jsonl_records_are_sorted_and_stable(tmp_path: Path) -> None:
@@ -520,20 +513,69 @@ def records(draw: st.DrawFn) -> tuple[dict[str, object], bool, str]:
     return record, strings, change
 
 
-@settings(max_examples=500, deadline=None)
-@given(records())
-def test_fast_path_agrees_with_the_full_checker(
-    case: tuple[dict[str, object], bool, str],
-) -> None:
-    """The fast path accepts a record only when the full checker gives the same event."""
-    from foedus.engine.events_check import EventChecker, Where
+@settings(max_examples=300, deadline=None)
+@given(st.lists(records(), min_size=1, max_size=6))
+def test_json_records_one_rule(cases: list[tuple[dict[str, object], bool, str]]) -> None:
+    """Changed records are accepted or refused by one rule, unchanged ones always accepted."""
+    acceptor = Acceptor(TREATY)
+    for line, (record, strings, change) in enumerate(cases, start=1):
+        record = {**record, "id": f"r{line}"} if "id" in record else record
+        event, problems = acceptor.accept(record, Where("ev.jsonl", line), cells=strings)
+        assert (event is None) == bool(problems)
+        if change == "none":
+            assert event is not None
 
-    record, strings, change = case
-    where = Where("ev.jsonl", 1)
-    fast = EventChecker(TREATY).fast(record, where, strings)
-    full, diags = EventChecker(TREATY).check(record, where, strings=strings)
-    if fast is not None:
-        assert full == fast and diags == []
-    else:
-        # It may decline a valid record (the full checker then runs), but not an unchanged one.
-        assert change != "none"
+
+COLUMN_VALUES = {
+    "text": st.one_of(st.none(), st.sampled_from(
+        ["", " ", "UA", "UK", "Crimea", "Krim", "military", "x", "3", "1e3", "nan", "inf",
+         "2022-03-29T10:00:00Z", "2022-03-29T10:00:00", " 2022-03-29 10:00+03:00 ",
+         "2022-13-01T00:00:00Z", "e1", "e2", "aid", "armed_attack", "join_alliance"])),
+    "int": st.one_of(st.none(), st.integers(-3, 3)),
+    "float": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+    "bool": st.one_of(st.none(), st.booleans()),
+    "time": st.one_of(st.none(), st.integers(-10**6, 10**6).map(
+        lambda m: datetime(2022, 1, 1, tzinfo=UTC) + timedelta(minutes=m))),
+}
+COLUMN_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "bool",
+                "time": "timestamp[us, tz=UTC]"}
+COLUMN_NAMES = ["id", "at", "type", "aggressor", "victim", "place", "member", "alliance",
+                "kind", "by", "amount", "extra"]
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> object:
+    """Tables with random column kinds and values: mostly nonsense, some valid rows."""
+    import pyarrow as pa
+
+    n = draw(st.integers(1, 8))
+    names = [c for c in COLUMN_NAMES if c in ("id", "at", "type") or draw(st.booleans())]
+    columns = {}
+    for name in names:
+        kind = draw(st.sampled_from(sorted(COLUMN_VALUES)))
+        if name == "type":
+            kind = "text"
+        values = draw(st.lists(COLUMN_VALUES[kind], min_size=n, max_size=n))
+        columns[name] = pa.array(values, pa.type_for_alias(COLUMN_TYPES[kind])
+                                 if kind != "time" else pa.timestamp("us", tz="UTC"))
+    return pa.table(columns)
+
+
+@settings(max_examples=400, deadline=None)
+@given(tables())
+def test_columns_only_speed_up_the_rule(table: object) -> None:
+    """Checking a table by columns gives, row for row, the record rule's events and messages."""
+    from foedus.events.tables import _row
+
+    checked = check_batch(table, Acceptor(TREATY), "t.parquet", 1)  # type: ignore[arg-type]
+    rule = Acceptor(TREATY)
+    events, problems = [], []
+    names = table.column_names  # type: ignore[attr-defined]
+    for i in range(table.num_rows):  # type: ignore[attr-defined]
+        event, found = rule.accept(_row(table, names, i), Where("t.parquet", i + 1), cells=True)
+        problems.extend(found)
+        if event is not None:
+            events.append(event)
+    assert checked.problems == problems
+    assert _plain(checked.events("t.parquet")) == _plain(events)
+    assert [e.source for e in checked.events("t.parquet")] == [e.source for e in events]

@@ -1,0 +1,417 @@
+"""The acceptance rule: when a raw record is an event of a treaty, and why not.
+
+Stage: after ``language.check`` (the treaty's event declarations); every reader of this
+package hands each record to :meth:`Acceptor.accept`, and the vectorised checker
+(``events.columns``) hands it the rows it rejects, so every format gets the same verdict
+and the same messages. A record is a JSON object or a row of cells as a dict; the result
+is an :class:`~foedus.events.model.Event`, or diagnostics that name the file, the line and
+the field, with a hint.
+
+Each check is written once, its common (valid) case first: a valid record costs a few
+type tests and set lookups, and diagnostics are only built for what fails.
+
+>>> from foedus.language import model as m
+>>> victim = m.FieldDecl("victim", m.FieldType(m.FieldKind.PARTY))
+>>> parties = (m.Party("UA", "Ukraine", ()), m.Party("GB", "United Kingdom", ()))
+>>> treaty = m.Treaty("t", "", parties, (), (), (),
+...                   (m.EventType("attack", (victim,), None),), (), ())
+>>> acceptor = Acceptor(treaty)
+>>> rec = {"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "attack", "victim": "UA"}
+>>> acceptor.accept(rec, Where("log.jsonl", 1))[0].fields
+{'victim': 'UA'}
+>>> _, problems = acceptor.accept({**rec, "id": "e2", "victim": "UK"}, Where("log.jsonl", 2))
+>>> problems[0].code, problems[0].suggestion
+('event-unknown-party', 'did you mean `GB`?')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.events.model import Event, FieldValue
+from foedus.events.where import Where
+from foedus.language.model import EventType, FieldKind, Treaty
+
+__all__ = ["RESERVED", "TIME_HINT", "Acceptor", "kind_of"]
+
+RESERVED = ("id", "at", "type")
+TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
+NUMBER, TEXT = FieldKind.NUMBER, FieldKind.TEXT
+
+# One field of a declared type: name, kind, the allowed values (None: any text).
+FieldSpec = tuple[str, FieldKind, frozenset[str] | None]
+
+
+def kind_of(value: Any) -> str:
+    """What a JSON value is, in words: ``text``, ``a number``, ``null``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, bytes | bytearray):
+        return "binary data"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class Acceptor:
+    """Accepts the records of one log against a treaty's event declarations.
+
+    It remembers the ids it accepted, so one acceptor reads one log. ``cells`` records
+    (CSV rows and table rows) hold text where JSON holds numbers: a number field may then
+    be numeric text, and an empty cell means the field is absent.
+    """
+
+    def __init__(self, treaty: Treaty) -> None:
+        self.treaty = treaty
+        self.types: dict[str, EventType] = {e.name: e for e in treaty.events}
+        self.parties = tuple(p.code for p in treaty.parties)
+        self.territories = tuple(t.name for t in treaty.territories)
+        party_set, territory_set = frozenset(self.parties), frozenset(self.territories)
+        self.specs: dict[str, tuple[FieldSpec, ...]] = {
+            e.name: tuple(
+                (
+                    f.name,
+                    f.type.kind,
+                    party_set if f.type.kind is FieldKind.PARTY
+                    else territory_set if f.type.kind is FieldKind.TERRITORY
+                    else frozenset(f.type.options) if f.type.kind is FieldKind.ENUM
+                    else None,
+                )
+                for f in e.fields
+            )
+            for e in treaty.events
+        }
+        self.seen: dict[str, int] = {}  # event id -> line of its first occurrence
+
+    def allowed(self, kind: FieldKind, options: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+        """The values a field of ``kind`` may take, or None when any text (or number) goes."""
+        if kind is FieldKind.PARTY:
+            return self.parties
+        if kind is FieldKind.TERRITORY:
+            return self.territories
+        if kind is FieldKind.ENUM:
+            return options
+        return None
+
+    # ------------------------------------------------------------ the rule
+
+    def accept(
+        self, record: Any, where: Where, *, cells: bool = False
+    ) -> tuple[Event | None, list[Diagnostic]]:
+        """The event of ``record``, or None and every problem that keeps it from being one."""
+        if type(record) is not dict:
+            return None, [error(
+                "event-not-object",
+                f"each record must be a JSON object, found {kind_of(record)}",
+                where.span(),
+                suggestion='write one object per line: {"id": ..., "at": ..., "type": ...}',
+            )]
+        problems: list[Diagnostic] = []
+        event_id = self._id(record.get("id"), where, problems)
+        context = f"event {event_id}" if event_id else None
+        at = self._time(record.get("at"), where, context, problems)
+        given = self._given(record, where, context, problems, cells)
+        type_name = record.get("type")
+        spec = self.specs.get(type_name) if type(type_name) is str else None
+        if spec is None:
+            self._bad_type(type_name, where, context, problems)
+        values: dict[str, FieldValue] = {}
+        if spec is not None and given is not None:
+            values = self._fields(type_name, spec, given, where, context, problems, cells)
+        if event_id is not None:
+            first = self.seen.get(event_id)
+            if first is not None:
+                problems.append(error(
+                    "event-duplicate-id",
+                    f"event id `{event_id}` is used twice",
+                    where.span("id", event_id),
+                    context=context,
+                    notes=(f"first used at {where.file}:{first}",),
+                    suggestion="every event needs its own id",
+                ))
+            elif not problems:
+                self.seen[event_id] = where.line
+        if problems or event_id is None or at is None or spec is None:
+            return None, problems
+        return Event(event_id, at, type_name, values, f"{where.file}:{where.line}"), problems
+
+    # ------------------------------------------------------------ parts
+
+    def _id(self, raw: Any, where: Where, problems: list[Diagnostic]) -> str | None:
+        if type(raw) is str and raw and not raw.isspace():
+            return raw
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return str(raw) if isinstance(raw, int) else _show(raw)
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            problems.append(error(
+                "event-empty-id",
+                "event has no id" if raw is None else "event has an empty id",
+                where.span("id", raw),
+                suggestion="give every event a unique, non-empty `id`",
+            ))
+        else:
+            problems.append(error(
+                "event-wrong-type",
+                f"`id` must be text, found {kind_of(raw)}",
+                where.span("id", raw),
+            ))
+        return None
+
+    def _time(
+        self, raw: Any, where: Where, context: str | None, problems: list[Diagnostic]
+    ) -> datetime | None:
+        parsed: datetime | None = None
+        problem: Diagnostic | None = None
+        if type(raw) is str and raw:
+            try:
+                parsed = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                problem = error("event-bad-time", f"cannot read time `{raw}`",
+                                where.span("at", raw), context=context, suggestion=TIME_HINT)
+        elif isinstance(raw, datetime):
+            parsed = raw
+        elif raw is None or raw == "":
+            problem = error("event-missing-key", "event has no time `at`", where.span("at"),
+                            context=context, suggestion=TIME_HINT)
+        else:
+            problem = error("event-bad-time", f"time `at` must be text, found {kind_of(raw)}",
+                            where.span("at", raw), context=context, suggestion=TIME_HINT)
+        if parsed is not None and (parsed.tzinfo is None or parsed.utcoffset() is None):
+            shown = raw.isoformat() if isinstance(raw, datetime) else _show(raw)
+            problem = error(
+                "event-naive-time",
+                f"time `{shown}` has no time zone",
+                where.span("at", raw if isinstance(raw, str) else None),
+                context=context,
+                suggestion="add a UTC offset such as +03:00 or Z",
+            )
+        if problem is not None:
+            problems.append(problem)
+            return None
+        return parsed
+
+    def _given(
+        self,
+        record: dict[str, Any],
+        where: Where,
+        context: str | None,
+        problems: list[Diagnostic],
+        cells: bool,
+    ) -> dict[str, Any] | None:
+        """The record's field values, nested under ``fields`` or beside the reserved keys.
+
+        Absent and empty are the same: null in JSON, an empty cell in cells.
+        """
+        nested = None if cells else record.get("fields")
+        out: dict[str, Any] = {}
+        if nested is not None:
+            if type(nested) is not dict:
+                problems.append(error(
+                    "event-not-object",
+                    f"`fields` must be a JSON object, found {kind_of(nested)}",
+                    where.span("fields"),
+                    context=context,
+                ))
+                return None
+            out.update(nested)
+        for key, value in record.items():
+            if key in RESERVED or (key == "fields" and not cells):
+                continue
+            if key in out:
+                problems.append(error(
+                    "event-duplicate-field",
+                    f"field `{key}` is given both in `fields` and at the top level",
+                    where.span(key),
+                    context=context,
+                    suggestion="give each field once",
+                ))
+                continue
+            out[key] = value
+        return {k: v for k, v in out.items() if v is not None and not (cells and v == "")}
+
+    def _bad_type(
+        self, raw: Any, where: Where, context: str | None, problems: list[Diagnostic]
+    ) -> None:
+        if raw is None or raw == "":
+            problems.append(error(
+                "event-missing-key",
+                "event has no `type`",
+                where.span("type"),
+                context=context,
+                suggestion="name one of the declared event types: " + self._type_list(),
+            ))
+            return
+        guess = did_you_mean(raw, self.types) if isinstance(raw, str) else None
+        problems.append(error(
+            "event-unknown-type",
+            f"unknown event type `{_show(raw)}`",
+            where.span("type", raw),
+            context=context,
+            notes=(f"the treaty declares: {self._type_list()}",),
+            suggestion=f"did you mean `{guess}`?" if guess else None,
+        ))
+
+    def _type_list(self) -> str:
+        return ", ".join(sorted(self.types)) or "(none)"
+
+    def _fields(
+        self,
+        type_name: str,
+        spec: tuple[FieldSpec, ...],
+        given: dict[str, Any],
+        where: Where,
+        context: str | None,
+        problems: list[Diagnostic],
+        cells: bool,
+    ) -> dict[str, FieldValue]:
+        """Every declared field present, of its kind and in its set; no other field."""
+        if len(given) != len(spec) or any(name not in given for name, _, _ in spec):
+            self._extra_fields(type_name, given, where, context, problems)
+        values: dict[str, FieldValue] = {}
+        for name, kind, allowed in spec:
+            raw = given.get(name)
+            if raw is None:
+                etype = self.types[type_name]
+                decl = etype.field(name)
+                assert decl is not None
+                problems.append(error(
+                    "event-missing-field",
+                    f"event of type `{type_name}` lacks field `{name}`",
+                    where.span(),
+                    context=context,
+                    notes=(f"`{type_name}` is declared as {type_name}({_signature(etype)})",),
+                    suggestion=f"add `{name}`: a {decl.type.describe()}",
+                ))
+                continue
+            if kind is NUMBER:
+                number = _number(raw, cells)
+                if number is None:
+                    problems.append(error(
+                        "event-wrong-type",
+                        f"field `{name}` must be a number, found {kind_of(raw)} `{_show(raw)}`",
+                        where.span(name, raw),
+                        context=context,
+                        suggestion="write a number such as 3 or 2.5"
+                        + ("" if cells else ", without quotes"),
+                    ))
+                else:
+                    values[name] = number
+            elif type(raw) is str and (allowed is None or raw in allowed):
+                values[name] = raw
+            else:
+                problems.append(self._bad_value(type_name, name, kind, raw, where, context))
+        return values
+
+    def _extra_fields(
+        self,
+        type_name: str,
+        given: dict[str, Any],
+        where: Where,
+        context: str | None,
+        problems: list[Diagnostic],
+    ) -> None:
+        etype = self.types[type_name]
+        declared = [f.name for f in etype.fields]
+        for name in given:
+            if etype.field(name) is None:
+                guess = did_you_mean(name, [d for d in declared if d not in given])
+                problems.append(error(
+                    "event-extra-field",
+                    f"event type `{type_name}` has no field `{name}`",
+                    where.span(name),
+                    context=context,
+                    notes=(f"`{type_name}` is declared as {type_name}({_signature(etype)})",),
+                    suggestion=f"did you mean `{guess}`?" if guess else "remove the field",
+                ))
+
+    def _bad_value(
+        self,
+        type_name: str,
+        name: str,
+        kind: FieldKind,
+        raw: Any,
+        where: Where,
+        context: str | None,
+    ) -> Diagnostic:
+        """The problem with a text-kind value that is not text or not in its set."""
+        decl = self.types[type_name].field(name)
+        assert decl is not None
+        options = decl.type.options
+        if type(raw) is not str:
+            return error(
+                "event-wrong-type",
+                f"field `{name}` must be {_expected(kind, options)}, "
+                f"found {kind_of(raw)} `{_show(raw)}`",
+                where.span(name, raw),
+                context=context,
+                suggestion="write it as a JSON string in quotes",
+            )
+        allowed = self.allowed(kind, options) or ()
+        what = {FieldKind.PARTY: "party", FieldKind.TERRITORY: "territory"}.get(kind)
+        guess = did_you_mean(raw, allowed)
+        if what is not None:
+            listing = "parties" if what == "party" else "territories"
+            return error(
+                f"event-unknown-{what}",
+                f"unknown {what} `{raw}` in field `{name}`",
+                where.span(name, raw),
+                context=context,
+                notes=(f"the treaty's {listing} are: {', '.join(sorted(allowed))}",),
+                suggestion=f"did you mean `{guess}`?" if guess else None,
+            )
+        return error(
+            "event-unknown-option",
+            f"`{raw}` is not an option of field `{name}`",
+            where.span(name, raw),
+            context=context,
+            notes=(f"`{name}` is one of: {' | '.join(options)}",),
+            suggestion=f"did you mean `{guess}`?" if guess else None,
+        )
+
+
+def _number(raw: Any, cells: bool) -> float | None:
+    """A finite number from a JSON number, or (in cells) from its text; None otherwise."""
+    if type(raw) is float or type(raw) is int:
+        try:
+            number = float(raw)
+        except OverflowError:  # an integer too large for a float
+            return None
+    elif cells and type(raw) is str:
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _signature(etype: EventType) -> str:
+    return ", ".join(f"{f.name}: {f.type.describe()}" for f in etype.fields)
+
+
+def _expected(kind: FieldKind, options: tuple[str, ...]) -> str:
+    if kind is FieldKind.ENUM:
+        return "one of " + " | ".join(options)
+    return {"party": "a party code", "territory": "a territory name", "text": "text"}[kind.value]

@@ -1,0 +1,282 @@
+"""Reading a log: any format in, accepted events out in batches, every problem named.
+
+Stage: the front door of this package. :class:`LogReader` streams a file (JSON Lines,
+CSV, Parquet or Arrow, by suffix) through its format's reader and the acceptance rule,
+and yields the accepted events batch by batch in file order; the problems of the
+records it could not accept are collected in ``problems``. Callers decide what a problem
+means: :func:`load_events` is all or nothing unless ``skip_invalid`` is set.
+
+>>> from foedus.language import model as m
+>>> attack = m.EventType("attack", (m.FieldDecl("victim", m.FieldType(m.FieldKind.PARTY)),), None)
+>>> treaty = m.Treaty("t", "", (m.Party("UA", "Ukraine", ()),), (), (), (), (attack,), (), ())
+>>> events, _ = read_events_text(
+...     '{"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "attack", "victim": "UA"}', treaty)
+>>> events[0].fields
+{'victim': 'UA'}
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from foedus.diagnostics import Diagnostic, EventError, error
+from foedus.events.accept import Acceptor
+from foedus.events.model import Event
+from foedus.events.tables import CheckedBatch, check_batch, table_batches
+from foedus.events.text import RawRecord, csv_records, jsonl_records
+from foedus.language.model import Treaty
+
+__all__ = [
+    "ARROW_SUFFIXES",
+    "CSV_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "LogReader",
+    "ReadProgress",
+    "event_format",
+    "load_events",
+    "read_events_text",
+]
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
+TEXT_BATCH = 4096  # records per batch of a text log
+
+
+def event_format(path: str | Path) -> str:
+    """The format of an events file, from its suffix: jsonl, csv, parquet or arrow.
+
+    >>> event_format("log.ndjson"), event_format("x.CSV"), event_format("a.pq")
+    ('jsonl', 'csv', 'parquet')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in ARROW_SUFFIXES:
+        return "arrow"
+    return "jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProgress:
+    """How far a reader is: records read, and ``done`` of ``total`` ``unit`` (bytes, rows)."""
+
+    records: int
+    done: int
+    total: int | None
+    unit: str
+
+
+Progress = Callable[[ReadProgress], None]
+
+
+class LogReader:
+    """Reads one log once: accepted events in batches, problems collected on the way.
+
+    Args:
+        path: the events file; its suffix gives the format unless ``fmt`` does.
+        treaty: the checked treaty whose event declarations the records must follow.
+        fmt: jsonl, csv, parquet or arrow.
+        text: the log's text, for a log that is not a file (JSON Lines or CSV only).
+        progress: called after every batch.
+
+    Raises (when iterated):
+        EventError: the file is missing or unreadable as its format.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        treaty: Treaty,
+        *,
+        fmt: str | None = None,
+        text: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.file = str(path)
+        self.fmt = fmt or event_format(path)
+        self.text = text
+        self.treaty = treaty
+        self.acceptor = Acceptor(treaty)
+        self.progress = progress
+        self.problems: list[Diagnostic] = []
+        self.count = 0  # records read, valid or not
+
+    @property
+    def tabular(self) -> bool:
+        return self.fmt in ("parquet", "arrow") and self.text is None
+
+    def batches(self) -> Iterator[list[Event]]:
+        """The accepted events, batch by batch, in file order."""
+        if self.tabular:
+            for checked in self.checked_batches():
+                yield checked.events(self.file)
+            return
+        for chunk in self._text_chunks():
+            yield self._accept(chunk)
+
+    def checked_batches(self) -> Iterator[CheckedBatch]:
+        """A table log's batches after acceptance, as columns (Parquet and Arrow only)."""
+        assert self.tabular
+        total = _table_rows(self.path, self.fmt)
+        first = 1
+        for table in table_batches(self._existing(), self.fmt):
+            checked = check_batch(table, self.acceptor, self.file, first)
+            first += table.num_rows
+            self.count += table.num_rows
+            self.problems.extend(checked.problems)
+            self._report(self.count, total, "rows")
+            yield checked
+
+    def _existing(self) -> Path:
+        if not self.path.exists():
+            raise EventError([file_missing(self.file)])
+        if self.path.is_dir():
+            raise EventError([file_unreadable(self.file, IsADirectoryError("it is a folder"))])
+        return self.path
+
+    def _text_chunks(self) -> Iterator[list[RawRecord]]:
+        if self.text is not None:
+            yield from _chunks(self._records(io.StringIO(self.text)))
+            return
+        path = self._existing()
+        total = _size(path)
+        try:
+            with path.open(encoding="utf-8-sig", newline="" if self.fmt == "csv" else None) as f:
+                for chunk in _chunks(self._records(f)):
+                    yield chunk
+                    self._report(self.count, total, "bytes", f)
+        except UnicodeDecodeError as exc:
+            raise EventError([file_unreadable(self.file, exc)]) from None
+        except OSError as exc:
+            raise EventError([file_unreadable(self.file, exc)]) from None
+
+    def _records(self, lines: Iterable[str]) -> Iterator[RawRecord]:
+        if self.fmt == "csv":
+            return csv_records(lines, self.file)
+        return jsonl_records(lines, self.file)
+
+    def _accept(self, chunk: list[RawRecord]) -> list[Event]:
+        accept = self.acceptor.accept
+        problems = self.problems
+        out = []
+        for record, where, cells, problem in chunk:
+            if problem is not None:
+                problems.append(problem)
+                continue
+            event, found = accept(record, where, cells=cells)
+            if found:
+                problems.extend(found)
+            if event is not None:
+                out.append(event)
+        self.count += len(chunk)
+        return out
+
+    def _report(self, records: int, total: int | None, unit: str, f: object = None) -> None:
+        if self.progress is None:
+            return
+        if unit == "bytes":
+            done = _position(f)
+            self.progress(ReadProgress(records, done, total, unit))
+        else:
+            self.progress(ReadProgress(records, records, total, unit))
+
+
+def _chunks(records: Iterator[RawRecord]) -> Iterator[list[RawRecord]]:
+    chunk: list[RawRecord] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= TEXT_BATCH:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _size(path: Path) -> int | None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    return size or None
+
+
+def _position(f: object) -> int:
+    buffer = getattr(f, "buffer", None)
+    try:
+        return int(buffer.tell()) if buffer is not None else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _table_rows(path: Path, fmt: str) -> int | None:
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception:  # the reader names the problem when it reads the file
+        return None
+    return None
+
+
+def file_missing(file: str) -> Diagnostic:
+    return error(
+        "events-file-missing",
+        f"events file `{file}` does not exist",
+        context=file,
+        suggestion="check the path; events are read from .jsonl, .csv, .parquet or .arrow files",
+    )
+
+
+def file_unreadable(file: str, exc: BaseException) -> Diagnostic:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return error("events-file-unreadable", f"cannot read events file `{file}`: {reason}",
+                 context=file)
+
+
+def load_events(
+    path: str | Path,
+    treaty: Treaty,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> tuple[list[Event], list[Diagnostic]]:
+    """Read and check a whole event log: JSON Lines, CSV, Parquet or Arrow (by suffix).
+
+    Returns:
+        The events in file order and, with ``skip_invalid``, the problems of the others.
+
+    Raises:
+        EventError: any record is invalid and ``skip_invalid`` is false (nothing is
+            returned), or the file is missing or unreadable.
+    """
+    return _collect(LogReader(path, treaty, progress=progress), skip_invalid)
+
+
+def read_events_text(
+    text: str,
+    treaty: Treaty,
+    file: str = "<events>",
+    *,
+    fmt: str = "jsonl",
+    skip_invalid: bool = False,
+) -> tuple[list[Event], list[Diagnostic]]:
+    """Read events from JSON Lines or CSV text; see :func:`load_events`."""
+    return _collect(LogReader(file, treaty, fmt=fmt, text=text), skip_invalid)
+
+
+def _collect(reader: LogReader, skip_invalid: bool) -> tuple[list[Event], list[Diagnostic]]:
+    events: list[Event] = []
+    for batch in reader.batches():
+        events.extend(batch)
+    if reader.problems and not skip_invalid:
+        raise EventError(reader.problems)
+    return events, reader.problems
+

@@ -1,0 +1,360 @@
+"""Table formats: Parquet and Arrow IPC, read in record batches and checked by columns.
+
+Stage: the first step of reading a table log. :func:`table_batches` yields the file's
+record batches; :func:`check_batch` accepts the plainly valid rows of one batch with
+``pyarrow.compute`` and hands every other row, as a record, to the acceptance rule
+(``events.accept``), which accepts it or says why not. So a table gets the verdicts and
+messages a JSON Lines log gets, and the vectorised checks only ever make reading faster:
+a row they do not vouch for is still judged by the rule.
+
+A table holds cells: a number field may be a numeric column or numeric text, and an
+empty string is an absent field, as in CSV. ``at`` is a timestamp column with a time
+zone, or text in ISO 8601 with an offset; times are kept to the microsecond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from foedus.diagnostics import Diagnostic, EventError, Span, error
+from foedus.events.accept import RESERVED, Acceptor
+from foedus.events.model import Event, FieldValue
+from foedus.events.where import Where
+from foedus.language.model import FieldKind
+
+__all__ = ["BATCH_ROWS", "CheckedBatch", "check_batch", "table_batches"]
+
+BATCH_ROWS = 1 << 16
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UTC_US = pa.timestamp("us", tz="UTC")
+# The ISO 8601 times that pyarrow and datetime.fromisoformat read alike.
+ISO_RE = (
+    r"^\s*\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d"
+    r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)\s*$"
+)
+# Numbers written as text that pyarrow and float() read alike.
+NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+# Instants a datetime can hold: years 1 to 9999, in microseconds since the epoch.
+MIN_US = -62135596800 * 10**6
+MAX_US = 253402300799 * 10**6 + 999999
+
+
+def table_batches(path: Path, fmt: str) -> Iterator[pa.Table]:
+    """The record batches of a Parquet or Arrow file, as tables with unique column names.
+
+    Raises:
+        EventError: the file cannot be read as that format, or lacks a reserved column.
+    """
+    file = str(path)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            source = pq.ParquetFile(path)
+            names = source.schema_arrow.names
+            batches: Iterator[Any] = source.iter_batches(batch_size=BATCH_ROWS)
+        else:
+            mm = pa.memory_map(file)
+            try:
+                ipc: Any = pa.ipc.open_file(mm)
+                batches = (ipc.get_batch(i) for i in range(ipc.num_record_batches))
+            except pa.ArrowInvalid:
+                mm.seek(0)
+                ipc = pa.ipc.open_stream(mm)
+                batches = iter(ipc)
+            names = ipc.schema.names
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise EventError([_unreadable(file, exc)]) from None
+    _check_columns(file, names)
+    try:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if table.num_rows:
+                yield table
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise EventError([_unreadable(file, exc)]) from None
+
+
+def _check_columns(file: str, names: list[str]) -> None:
+    missing = [c for c in RESERVED if c not in names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if missing:
+        problems.append(error(
+            "events-missing-column",
+            "events table lacks column" + ("s " if len(missing) > 1 else " ")
+            + ", ".join(f"`{c}`" for c in missing),
+            Span.point(file, 1, 1),
+            suggestion="an events table has columns id, at, type, then one per field",
+        ))
+    if twice:
+        problems.append(error(
+            "events-duplicate-column",
+            "events table has more than one column named " + ", ".join(f"`{n}`" for n in twice),
+            Span.point(file, 1, 1),
+            suggestion="give each column its own name",
+        ))
+    if problems:
+        raise EventError(problems)
+
+
+def _unreadable(file: str, exc: Exception) -> Diagnostic:
+    return error("events-file-unreadable", f"cannot read events file `{file}`: {exc}",
+                 context=file)
+
+
+# ---------------------------------------------------------------- checking a batch
+
+
+class CheckedBatch:
+    """One batch after acceptance: the accepted rows, as columns, and the problems found.
+
+    ``rows`` keeps, in file order, the accepted rows' ``id`` (text), ``at`` (int64
+    microseconds since the epoch, UTC), ``type`` and field columns (text, or float64 for
+    number fields); ``lines`` their row numbers (1 = the file's first row).
+    """
+
+    __slots__ = ("lines", "problems", "rows")
+
+    def __init__(self, rows: pa.Table, lines: pa.Array, problems: list[Diagnostic]) -> None:
+        self.rows = rows
+        self.lines = lines
+        self.problems = problems
+
+    def events(self, file: str) -> list[Event]:
+        """The accepted rows as events, in file order."""
+        rows = self.rows
+        n = rows.num_rows
+        if n == 0:
+            return []
+        ids = rows.column("id").to_pylist()
+        ats = micros_to_times(rows.column("at").to_pylist())
+        types = rows.column("type").to_pylist()
+        lines = self.lines.to_pylist()
+        columns = {name: rows.column(name).to_pylist()
+                   for name in rows.column_names if name not in RESERVED}
+        out = []
+        for i in range(n):
+            fields: dict[str, FieldValue] = {}
+            for name, values in columns.items():
+                value = values[i]
+                if value is not None:
+                    fields[name] = value
+            out.append(Event(ids[i], ats[i], types[i], fields, f"{file}:{lines[i]}"))
+        return out
+
+
+def micros_to_times(micros: list[int]) -> list[datetime]:
+    """Datetimes in UTC from microseconds since the epoch (faster than ``to_pylist``)."""
+    epoch, us = EPOCH, timedelta(microseconds=1)
+    return [epoch + m * us for m in micros]
+
+
+def check_batch(table: pa.Table, acceptor: Acceptor, file: str, first_row: int) -> CheckedBatch:
+    """Accept the rows of ``table`` (whose first row is row ``first_row`` of the file)."""
+    n = table.num_rows
+    ids, suspect = _ids(table)
+    at, more = _times(table)
+    suspect = pc.or_(suspect, more)
+    types = _plain(table.column("type"))
+    if not _is_text(types.type):
+        suspect = _all(n)
+        types = pa.nulls(n, pa.string())
+    else:
+        declared = pa.array(sorted(acceptor.types), pa.string())
+        suspect = pc.or_(suspect, pc.invert(pc.fill_null(pc.is_in(types, value_set=declared),
+                                                         False)))
+    fields, more = _fields(table, types, acceptor)
+    suspect = pc.fill_null(pc.or_(suspect, more), True)
+    # In file order: an id seen before makes its row suspect; suspect rows go to the rule.
+    id_list = ids.to_pylist()
+    flags = suspect.to_pylist()
+    seen = acceptor.seen
+    keep = []
+    accepted: list[Event] = []
+    problems: list[Diagnostic] = []
+    names = table.column_names
+    for i in range(n):
+        line = first_row + i
+        if not flags[i]:
+            event_id = id_list[i]
+            if event_id not in seen:
+                seen[event_id] = line
+                keep.append(i)
+                continue
+        event, found = acceptor.accept(_row(table, names, i), Where(file, line), cells=True)
+        problems.extend(found)
+        if event is not None:
+            accepted.append(event)
+    rows = pa.table({"id": ids, "at": at, "type": types, **fields})
+    rows = rows.take(pa.array(keep, pa.int64()))
+    lines = pa.array([first_row + i for i in keep], pa.int64())
+    if accepted:  # rows the rule accepted although the columns did not vouch for them
+        rows, lines = _merge(rows, lines, accepted, first_row, fields)
+    return CheckedBatch(rows, lines, problems)
+
+
+def _ids(table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """The id column as text, and the rows whose id the columns cannot vouch for."""
+    n = table.num_rows
+    ids = _plain(table.column("id"))
+    if pa.types.is_integer(ids.type):
+        ids = pc.cast(ids, pa.string())
+    elif not _is_text(ids.type):
+        return pa.nulls(n, pa.string()), _all(n)
+    blank = pc.or_(pc.equal(pc.binary_length(ids), 0), pc.utf8_is_space(ids))
+    return ids, pc.fill_null(blank, True)
+
+
+def _times(table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """``at`` as int64 microseconds (UTC), and the rows it cannot vouch for."""
+    n = table.num_rows
+    at = _plain(table.column("at"))
+    if pa.types.is_timestamp(at.type) and at.type.tz is not None:
+        at = pc.cast(at, UTC_US, safe=False)
+    elif _is_text(at.type):
+        iso = pc.fill_null(pc.match_substring_regex(at, ISO_RE), False)
+        text = pc.if_else(iso, pc.utf8_trim_whitespace(at), "1970-01-01T00:00:00Z")
+        try:
+            at = pc.cast(text, UTC_US)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pa.nulls(n, pa.int64()), _all(n)
+        at = pc.if_else(iso, at, pa.scalar(None, UTC_US))
+    else:
+        return pa.nulls(n, pa.int64()), _all(n)
+    micros = pc.cast(at, pa.int64())
+    out_of_range = pc.or_(pc.less(micros, MIN_US), pc.greater(micros, MAX_US))
+    return micros, pc.fill_null(out_of_range, True)
+
+
+def _fields(
+    table: pa.Table, types: pa.Array, acceptor: Acceptor
+) -> tuple[dict[str, pa.Array], pa.Array]:
+    """The field columns (text or float64), and the rows whose fields they cannot vouch for.
+
+    Per declared type: every declared field present and valid, every other column absent
+    (null, or empty text).
+    """
+    n = table.num_rows
+    kinds: dict[str, FieldKind] = {}
+    for etype in acceptor.types.values():
+        for f in etype.fields:
+            kinds.setdefault(f.name, f.type.kind)
+    suspect = pa.array([False] * n, pa.bool_())
+    columns: dict[str, pa.Array] = {}
+    present: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        if name in RESERVED:
+            continue
+        col = _plain(table.column(name))
+        if _is_text(col.type):
+            present[name] = pc.fill_null(pc.greater(pc.binary_length(col), 0), False)
+            columns[name] = pc.if_else(present[name], col, pa.scalar(None, pa.string()))
+        elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+            present[name] = pc.is_valid(col)
+            columns[name] = col
+        else:  # lists, binary, booleans, ...: the rule names them where they are given
+            present[name] = pc.is_valid(col)
+            suspect = pc.or_(suspect, present[name])
+            columns[name] = pa.nulls(n, pa.string())
+    out: dict[str, pa.Array] = {}
+    for name, col in columns.items():
+        kind = kinds.get(name)
+        if kind is FieldKind.NUMBER:
+            if _is_text(col.type):
+                numeric = pc.fill_null(pc.match_substring_regex(col, NUMBER_RE), False)
+                suspect = pc.or_(suspect, pc.and_(present[name], pc.invert(numeric)))
+                col = pc.cast(pc.if_else(numeric, col, pa.scalar(None, pa.string())),
+                              pa.float64())
+            else:
+                col = pc.cast(col, pa.float64(), safe=False)
+            finite = pc.fill_null(pc.is_finite(col), False)
+            suspect = pc.or_(suspect, pc.and_(present[name], pc.invert(finite)))
+        elif not _is_text(col.type):
+            suspect = pc.or_(suspect, present[name])  # a number where text is expected
+            col = pa.nulls(n, pa.string())
+        out[name] = col
+    for type_name, etype in acceptor.types.items():
+        is_type = pc.fill_null(pc.equal(types, type_name), False)
+        if not pc.any(is_type).as_py():
+            continue
+        declared = {f.name for f in etype.fields}
+        for name, here in present.items():
+            if name not in declared:
+                suspect = pc.or_(suspect, pc.and_(is_type, here))
+        for decl in etype.fields:
+            here = present.get(decl.name)
+            if here is None:
+                suspect = pc.or_(suspect, is_type)
+                continue
+            ok = here
+            allowed = acceptor.allowed(decl.type.kind, decl.type.options)
+            if decl.type.kind is FieldKind.NUMBER:
+                ok = pc.and_(ok, pc.fill_null(pc.is_finite(out[decl.name]), False))
+            elif allowed is not None:
+                inside = pc.is_in(out[decl.name], value_set=pa.array(list(allowed), pa.string()))
+                ok = pc.and_(ok, pc.fill_null(inside, False))
+            suspect = pc.or_(suspect, pc.and_(is_type, pc.invert(ok)))
+    return out, suspect
+
+
+def _row(table: pa.Table, names: list[str], i: int) -> dict[str, Any]:
+    """Row ``i`` as a record for the rule; a value Python cannot hold is shown as text."""
+    out: dict[str, Any] = {}
+    for name, column in zip(names, table.columns, strict=True):
+        scalar = column[i]
+        try:
+            out[name] = scalar.as_py()
+        except (ValueError, OverflowError, pa.ArrowException):
+            out[name] = str(scalar)
+    return out
+
+
+def _merge(
+    rows: pa.Table,
+    lines: pa.Array,
+    accepted: list[Event],
+    first_row: int,
+    fields: dict[str, pa.Array],
+) -> tuple[pa.Table, pa.Array]:
+    """Add the rows the rule accepted to the column-accepted ones, in file order."""
+    extra_lines = [int(e.source.rsplit(":", 1)[1]) if e.source else first_row
+                   for e in accepted]
+    columns: dict[str, Any] = {
+        "id": pa.array([e.id for e in accepted], pa.string()),
+        "at": pa.array([(e.at - EPOCH) // timedelta(microseconds=1) for e in accepted],
+                       pa.int64()),
+        "type": pa.array([e.type for e in accepted], pa.string()),
+    }
+    for name, col in fields.items():
+        columns[name] = pa.array([e.fields.get(name) for e in accepted], col.type)
+    extra = pa.table(columns)
+    both = pa.concat_tables([rows, extra])
+    all_lines = pa.concat_arrays([lines, pa.array(extra_lines, pa.int64())])
+    order = pc.sort_indices(all_lines)
+    return both.take(order), all_lines.take(order)
+
+
+def _plain(col: Any) -> Any:
+    """A column as one array, dictionary-encoded text decoded."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
+    if pa.types.is_large_string(col.type):
+        col = pc.cast(col, pa.string())
+    return col
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _all(n: int) -> pa.Array:
+    return pa.array([True] * n, pa.bool_())

@@ -1,0 +1,117 @@
+"""Text formats: JSON Lines and CSV, read as a stream of raw records.
+
+Stage: the first step of reading a text log; each record then goes through the
+acceptance rule (``events.accept``). Files are read line by line, never whole, so a
+large log costs memory only for what the caller keeps. A line that cannot be a record
+(invalid JSON, a CSV row with too many cells) comes out as a diagnostic instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+from foedus.diagnostics import Diagnostic, Span, error
+from foedus.events.accept import RESERVED
+from foedus.events.where import Where
+
+__all__ = ["RawRecord", "csv_records", "jsonl_records"]
+
+
+class RawRecord(NamedTuple):
+    """A record as read, where it came from, whether it holds cells, or why it is none."""
+
+    record: Any
+    where: Where
+    cells: bool
+    problem: Diagnostic | None = None
+
+
+def jsonl_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
+    """One record per non-blank line of JSON Lines text."""
+    loads = json.loads
+    for number, line in enumerate(lines, start=1):
+        if not line or line.isspace():
+            continue
+        line = line.rstrip("\r\n")
+        where = Where(file, number, line)
+        try:
+            record = loads(line)
+        except json.JSONDecodeError as exc:
+            yield RawRecord(None, where, False, error(
+                "event-invalid-json",
+                f"line is not valid JSON: {exc.msg}",
+                Span.point(file, number, exc.colno),
+                suggestion="each line must hold one complete JSON object",
+            ))
+            continue
+        yield RawRecord(record, where, False)
+
+
+def csv_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
+    """One record per non-empty row of CSV text with a header line; cells stay text."""
+    raw_lines: list[str] = []
+
+    def remember(source: Iterable[str]) -> Iterator[str]:
+        for line in source:
+            raw_lines.append(line.rstrip("\r\n"))
+            yield line
+
+    reader = csv.reader(remember(lines))
+    header_row = next(reader, None)
+    if header_row is None:
+        return
+    header = tuple(h.strip() for h in header_row)
+    missing = [c for c in RESERVED if c not in header]
+    first = raw_lines[0] if raw_lines else ""
+    if missing:
+        yield RawRecord(None, Where(file, 1), True, error(
+            "events-missing-column",
+            f"CSV header lacks column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(f"`{c}`" for c in missing),
+            Span.point(file, 1, 1, len(first) or 1),
+            suggestion="the first line must name the columns: id,at,type, then one per field",
+        ))
+        return
+    raw_lines.clear()
+    start = reader.line_num + 1
+    for row in _rows(reader, file):
+        if isinstance(row, Diagnostic):
+            yield RawRecord(None, Where(file, start), True, row)
+            return
+        number = start
+        start = reader.line_num + 1
+        raw = raw_lines[0] if raw_lines else None  # a quoted cell may span lines
+        raw_lines.clear()
+        if not any(cell.strip() for cell in row):
+            continue
+        where = Where(file, number, raw, header)
+        if len(row) > len(header):
+            yield RawRecord(None, where, True, error(
+                "events-bad-row",
+                f"row has {len(row)} cells but the header names {len(header)} columns",
+                where.span(),
+                suggestion="quote cells that contain commas",
+            ))
+            continue
+        yield RawRecord(dict(zip(header, row, strict=False)), where, True)
+
+
+def _rows(reader: Any, file: str) -> Iterator[list[str] | Diagnostic]:
+    """The rows of a CSV reader; a row it cannot read ends the file with a diagnostic."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield error(
+                "events-bad-row",
+                f"cannot read this CSV row: {exc}",
+                Span.point(file, reader.line_num or 1, 1),
+                suggestion="check the quoting of the row's cells",
+            )
+            return
+        yield row
