@@ -132,7 +132,7 @@ def strip_spans(node: object) -> object:
     >>> strip_spans(a) == strip_spans(b), a == b
     (True, False)
     """
-    if isinstance(node, ast.Span):
+    if isinstance(node, Span):
         return None
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         fields = [f.name for f in dataclasses.fields(node) if f.name != "span"]
