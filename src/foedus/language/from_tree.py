@@ -211,8 +211,10 @@ class TreeToAst:
         return [_statement(i) for i in items]
 
     def treaty_header(self, meta: Meta, items: Items) -> ast.TreatyHeader:
-        name, title = items
-        return ast.TreatyHeader(self._name(name), self._opt_text(title), self._s(meta))
+        name, title, zone = items
+        return ast.TreatyHeader(
+            self._name(name), self._opt_text(title), self._opt_text(zone), self._s(meta)
+        )
 
     def import_stmt(self, meta: Meta, items: Items) -> ast.Import:
         return ast.Import(self._text(items[0]), self._s(meta))

@@ -172,7 +172,8 @@ def _separated(previous: ast.Statement, current: ast.Statement) -> bool:
 def _statement_lines(s: ast.Statement) -> list[str]:
     match s:
         case ast.TreatyHeader():
-            return [f"treaty {s.name.text}{_title(s.title)}"]
+            zone = f" zone {quote(s.zone.value)}" if s.zone is not None else ""
+            return [f"treaty {s.name.text}{_title(s.title)}{zone}"]
         case ast.Import():
             return [f"import {quote(s.path.value)}"]
         case ast.RoleDecl():

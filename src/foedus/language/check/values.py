@@ -36,6 +36,7 @@ class Scope:
     diags: list[Diagnostic] = field(default_factory=list)
     context: str | None = None
     clause: str = ""
+    zone: str = "UTC"  # the treaty's time zone: the default of deadlines and of bare dates
 
     def err(
         self,
