@@ -77,12 +77,28 @@ class Diagnostic:
         }
 
 
-def error(code: str, message: str, span: Span | None = None, **kw: object) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, code, message, span, **kw)  # type: ignore[arg-type]
+def error(
+    code: str,
+    message: str,
+    span: Span | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+    suggestion: str | None = None,
+    context: str | None = None,
+) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, span, notes, suggestion, context)
 
 
-def warning(code: str, message: str, span: Span | None = None, **kw: object) -> Diagnostic:
-    return Diagnostic(Severity.WARNING, code, message, span, **kw)  # type: ignore[arg-type]
+def warning(
+    code: str,
+    message: str,
+    span: Span | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+    suggestion: str | None = None,
+    context: str | None = None,
+) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, span, notes, suggestion, context)
 
 
 class FoedusError(Exception):

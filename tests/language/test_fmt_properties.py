@@ -170,7 +170,7 @@ calendar_parts = st.one_of(
     seq(lit("holidays"), comma_list(tok(dates))),
 )
 declarations = st.one_of(
-    seq(lit("treaty"), name, opt(tok(texts))),
+    seq(lit("treaty"), name, opt(tok(texts)), opt(seq(lit("zone"), tok(texts)))),
     seq(lit("import"), tok(texts)),
     seq(lit("role"), comma_list(titled)),
     seq(lit("group"), name, lit("="), comma_list(name)),

@@ -60,6 +60,7 @@ Value = Name | Text | Number | RefValue
 class TreatyHeader:
     name: Name
     title: Text | None
+    zone: Text | None  # the treaty's time zone, ``zone "Europe/Kyiv"``
     span: Span
 
 

@@ -26,8 +26,12 @@ _OPS = {
 
 
 def describe_treaty(treaty: m.Treaty) -> str:
-    """The whole treaty as text: parties, roles, then each clause with its quoted words."""
-    lines = [f"{treaty.title} ({treaty.name})", ""]
+    """The whole treaty as text: its time zone unless UTC, parties, roles, then each clause
+    with its quoted words."""
+    lines = [f"{treaty.title} ({treaty.name})"]
+    if treaty.zone != "UTC":
+        lines.append(f"Times are in {treaty.zone}.")
+    lines.append("")
     lines.append("Parties:")
     for p in treaty.parties:
         roles = f" — {', '.join(p.roles)}" if p.roles else ""

@@ -7,8 +7,10 @@ statement); ``check`` consumes the resulting ``ast.Module``.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple, TypeVar
 
 from lark import Token, Tree
+from lark.tree import Meta
 
 from foedus.diagnostics import Span
 from foedus.language import ast
@@ -35,23 +37,101 @@ UNITS = {
     "years": "years",
 }
 
+Items = list[object]
+"""A rule's children once converted: tokens, ``None`` for an absent optional part
+(``[...]`` in the grammar), and whatever the methods of its sub-rules returned."""
+
+_T = TypeVar("_T")
+
 
 class NestingError(Exception):
     """Raised when expressions nest deeper than MAX_NESTING."""
 
 
-def _span(file: str, line0: int, meta: object) -> Span:
-    m = meta  # lark Meta or Token
-    line = getattr(m, "line", None) or 1
-    column = getattr(m, "column", None) or 1
-    end_line = getattr(m, "end_line", None) or line
-    end_column = getattr(m, "end_column", None) or column + 1
+class _VerdictSource(NamedTuple):
+    """``violated(clause)`` as the source of a trigger, before the trigger is built."""
+
+    verdict: str
+    clause: ast.Name
+
+
+def _span(file: str, line0: int, meta: Meta | Token) -> Span:
+    # An empty Meta has no position attributes at all; a Token's may be None.
+    line = getattr(meta, "line", None) or 1
+    column = getattr(meta, "column", None) or 1
+    end_line = getattr(meta, "end_line", None) or line
+    end_column = getattr(meta, "end_column", None) or column + 1
     return Span(file, line + line0, column, end_line + line0, end_column)
 
 
 def _unescape(raw: str) -> str:
     body = raw[1:-1]
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+# -- narrowing a converted child to what the grammar guarantees it is
+
+
+def _unexpected(expected: str, item: object) -> TypeError:
+    return TypeError(f"expected {expected} in the parse tree, got {type(item).__name__}")
+
+
+def _token(item: object) -> Token:
+    if isinstance(item, Token):
+        return item
+    raise _unexpected("a token", item)
+
+
+def _node(kind: type[_T], item: object) -> _T:
+    if isinstance(item, kind):
+        return item
+    raise _unexpected(kind.__name__, item)
+
+
+def _opt_node(kind: type[_T], item: object) -> _T | None:
+    return None if item is None else _node(kind, item)
+
+
+def _tuple_of(kind: type[_T], item: object) -> tuple[_T, ...]:
+    items = _node(tuple, item)
+    return tuple(_node(kind, i) for i in items)
+
+
+def _value(item: object) -> ast.Value:
+    if isinstance(item, ast.Value):
+        return item
+    raise _unexpected("a value", item)
+
+
+def _opt_value(item: object) -> ast.Value | None:
+    return None if item is None else _value(item)
+
+
+def _guard(item: object) -> ast.GuardAst:
+    if isinstance(item, ast.GuardAst):
+        return item
+    raise _unexpected("a condition", item)
+
+
+def _body(item: object) -> ast.BodyAst:
+    if isinstance(item, ast.BodyAst):
+        return item
+    raise _unexpected("a clause body", item)
+
+
+def _statement(item: object) -> ast.Statement:
+    if isinstance(item, ast.Statement):
+        return item
+    raise _unexpected("a statement", item)
+
+
+def _tagged(item: object) -> tuple[str, object]:
+    """A ``(key, value)`` pair, as the parts of a calendar declaration are returned."""
+    pair = _node(tuple, item)
+    if len(pair) != 2:
+        raise _unexpected("a pair", item)
+    key, value = pair
+    return _node(str, key), value
 
 
 class TreeToAst:
@@ -65,7 +145,14 @@ class TreeToAst:
         self.file = file
         self.line0 = line0
 
-    def transform(self, tree: Tree) -> object:  # type: ignore[type-arg]
+    def statements(self, tree: Tree[Token]) -> list[ast.Statement]:
+        """Convert the tree of one chunk (rule ``start``) into its statements."""
+        result = self.transform(tree)
+        if not isinstance(result, list):
+            raise _unexpected("a list of statements", result)
+        return result
+
+    def transform(self, tree: Tree[Token]) -> object:
         """Convert bottom-up with an explicit stack.
 
         Unlike lark's recursive ``Transformer`` this cannot overflow the call stack on a
@@ -94,298 +181,345 @@ class TreeToAst:
                 stack.extend((child, False, depth + 1) for child in reversed(node.children))
         return values[0]
 
-    def _s(self, meta: object) -> Span:
+    def _s(self, meta: Meta | Token) -> Span:
         return _span(self.file, self.line0, meta)
 
-    def _name(self, tok: Token) -> ast.Name:
+    def _name(self, item: object) -> ast.Name:
+        tok = _token(item)
         return ast.Name(str(tok), self._s(tok))
 
-    def _text(self, tok: Token | None) -> ast.Text | None:
-        if tok is None:
-            return None
+    def _opt_name(self, item: object) -> ast.Name | None:
+        return None if item is None else self._name(item)
+
+    def _text(self, item: object) -> ast.Text:
+        tok = _token(item)
         return ast.Text(_unescape(str(tok)), self._s(tok))
 
+    def _opt_text(self, item: object) -> ast.Text | None:
+        return None if item is None else self._text(item)
+
+    def _number(self, item: object) -> ast.Number:
+        tok = _token(item)
+        return ast.Number(str(tok), self._s(tok))
+
+    def _date(self, item: object) -> ast.DateLit:
+        tok = _token(item)
+        return ast.DateLit(str(tok), self._s(tok))
+
     # -- declarations
-    def start(self, meta, items):
-        return items
+    def start(self, meta: Meta, items: Items) -> list[ast.Statement]:
+        return [_statement(i) for i in items]
 
-    def treaty_header(self, meta, items):
-        name, title = items
-        return ast.TreatyHeader(self._name(name), self._text(title), self._s(meta))
+    def treaty_header(self, meta: Meta, items: Items) -> ast.TreatyHeader:
+        name, title, zone = items
+        return ast.TreatyHeader(
+            self._name(name), self._opt_text(title), self._opt_text(zone), self._s(meta)
+        )
 
-    def import_stmt(self, meta, items):
-        return ast.Import(self._text(items[0]), self._s(meta))  # type: ignore[arg-type]
+    def import_stmt(self, meta: Meta, items: Items) -> ast.Import:
+        return ast.Import(self._text(items[0]), self._s(meta))
 
-    def role_item(self, meta, items):
-        return ast.Titled(self._name(items[0]), self._text(items[1]))
+    def role_item(self, meta: Meta, items: Items) -> ast.Titled:
+        return ast.Titled(self._name(items[0]), self._opt_text(items[1]))
 
     party_item = role_item
 
-    def role_decl(self, meta, items):
-        return ast.RoleDecl(tuple(items), self._s(meta))
+    def role_decl(self, meta: Meta, items: Items) -> ast.RoleDecl:
+        return ast.RoleDecl(tuple(_node(ast.Titled, i) for i in items), self._s(meta))
 
-    def group_decl(self, meta, items):
+    def group_decl(self, meta: Meta, items: Items) -> ast.GroupDecl:
         return ast.GroupDecl(
             self._name(items[0]), tuple(self._name(t) for t in items[1:]), self._s(meta)
         )
 
-    def party_roles(self, meta, items):
+    def party_roles(self, meta: Meta, items: Items) -> tuple[ast.Name, ...]:
         return tuple(self._name(t) for t in items)
 
-    def party_decl(self, meta, items):
-        roles = items[-1] if items and isinstance(items[-1], tuple) else ()
+    def party_decl(self, meta: Meta, items: Items) -> ast.PartyDecl:
+        roles = _tuple_of(ast.Name, items[-1]) if items and isinstance(items[-1], tuple) else ()
         parties = [i for i in items if isinstance(i, ast.Titled)]
         return ast.PartyDecl(tuple(parties), roles, self._s(meta))
 
-    def territory_item(self, meta, items):
+    def territory_item(self, meta: Meta, items: Items) -> ast.TerritoryItem:
         name, title, parent = items
-        return ast.TerritoryItem(
-            self._name(name), self._text(title), self._name(parent) if parent else None
-        )
+        return ast.TerritoryItem(self._name(name), self._opt_text(title), self._opt_name(parent))
 
-    def territory_decl(self, meta, items):
-        return ast.TerritoryDecl(tuple(items), self._s(meta))
+    def territory_decl(self, meta: Meta, items: Items) -> ast.TerritoryDecl:
+        return ast.TerritoryDecl(tuple(_node(ast.TerritoryItem, i) for i in items), self._s(meta))
 
-    def field_type(self, meta, items):
+    def field_type(self, meta: Meta, items: Items) -> ast.FieldTypeAst:
         return ast.FieldTypeAst(tuple(self._name(t) for t in items), self._s(meta))
 
-    def actor(self, meta, items):
+    def actor(self, meta: Meta, items: Items) -> bool:
         return True
 
-    def field_decl(self, meta, items):
+    def field_decl(self, meta: Meta, items: Items) -> ast.FieldDeclAst:
         name, ftype, actor = items
-        return ast.FieldDeclAst(self._name(name), ftype, bool(actor), self._s(meta))
+        return ast.FieldDeclAst(
+            self._name(name), _node(ast.FieldTypeAst, ftype), bool(actor), self._s(meta)
+        )
 
-    def event_decl(self, meta, items):
-        fields = tuple(i for i in items[1:] if i is not None)
+    def event_decl(self, meta: Meta, items: Items) -> ast.EventDecl:
+        fields = tuple(_node(ast.FieldDeclAst, i) for i in items[1:] if i is not None)
         return ast.EventDecl(self._name(items[0]), fields, self._s(meta))
 
-    def cal_zone(self, meta, items):
+    def cal_zone(self, meta: Meta, items: Items) -> tuple[str, ast.Text]:
         return ("zone", self._text(items[0]))
 
-    def cal_workdays(self, meta, items):
+    def cal_workdays(self, meta: Meta, items: Items) -> tuple[str, tuple[ast.Name, ...]]:
         return ("workdays", tuple(self._name(t) for t in items))
 
-    def cal_holidays(self, meta, items):
-        return ("holidays", tuple(ast.DateLit(str(t), self._s(t)) for t in items))
+    def cal_holidays(self, meta: Meta, items: Items) -> tuple[str, tuple[ast.DateLit, ...]]:
+        return ("holidays", tuple(self._date(t) for t in items))
 
-    def calendar_decl(self, meta, items):
-        parts = dict(items[1:])
+    def calendar_decl(self, meta: Meta, items: Items) -> ast.CalendarDecl:
+        parts = dict(_tagged(i) for i in items[1:])
+        workdays = parts.get("workdays")
         return ast.CalendarDecl(
             self._name(items[0]),
-            parts.get("zone"),
-            parts.get("workdays"),
-            parts.get("holidays", ()),
+            _opt_node(ast.Text, parts.get("zone")),
+            None if workdays is None else _tuple_of(ast.Name, workdays),
+            _tuple_of(ast.DateLit, parts.get("holidays", ())),
             self._s(meta),
         )
 
     # -- values, patterns, guards
-    def ref(self, meta, items):
+    def ref(self, meta: Meta, items: Items) -> ast.RefValue:
         return ast.RefValue(self._name(items[0]), self._name(items[1]), self._s(meta))
 
-    def name(self, meta, items):
+    def name(self, meta: Meta, items: Items) -> ast.Name:
         return self._name(items[0])
 
-    def text(self, meta, items):
+    def text(self, meta: Meta, items: Items) -> ast.Text:
         return self._text(items[0])
 
-    def number(self, meta, items):
-        return ast.Number(str(items[0]), self._s(items[0]))
+    def number(self, meta: Meta, items: Items) -> ast.Number:
+        return self._number(items[0])
 
-    def arg_op(self, meta, items):
+    def arg_op(self, meta: Meta, items: Items) -> str:
         return " ".join(str(t) for t in items)
 
-    def arg(self, meta, items):
+    def arg(self, meta: Meta, items: Items) -> ast.Arg:
         if len(items) == 2:
             field, value = items
-            op = ""
+            op: object = ""
         else:
             field, op, value = items
-            op = op or ""
-        return ast.Arg(self._name(field), op, value, self._s(meta))
+        return ast.Arg(self._name(field), _opt_node(str, op) or "", _value(value), self._s(meta))
 
-    def pattern(self, meta, items):
-        args = tuple(a for a in items[1:] if a is not None)
+    def pattern(self, meta: Meta, items: Items) -> ast.PatternAst:
+        args = tuple(_node(ast.Arg, a) for a in items[1:] if a is not None)
         return ast.PatternAst(self._name(items[0]), args, self._s(meta))
 
-    def compare_op(self, meta, items):
+    def compare_op(self, meta: Meta, items: Items) -> str:
         return " ".join(str(t) for t in items)
 
-    def comparison(self, meta, items):
+    def comparison(self, meta: Meta, items: Items) -> ast.CompareAst:
         left, op, right = items
-        return ast.CompareAst(left, op, right, self._s(meta))
+        return ast.CompareAst(_value(left), _node(str, op), _value(right), self._s(meta))
 
-    def or_(self, meta, items):
+    def or_(self, meta: Meta, items: Items) -> ast.GuardAst:
         if len(items) == 1:
-            return items[0]
-        return ast.OrAst(tuple(items), self._s(meta))
+            return _guard(items[0])
+        return ast.OrAst(tuple(_guard(i) for i in items), self._s(meta))
 
-    def and_(self, meta, items):
+    def and_(self, meta: Meta, items: Items) -> ast.GuardAst:
         if len(items) == 1:
-            return items[0]
-        return ast.AndAst(tuple(items), self._s(meta))
+            return _guard(items[0])
+        return ast.AndAst(tuple(_guard(i) for i in items), self._s(meta))
 
-    def not_(self, meta, items):
-        return ast.NotAst(items[0], self._s(meta))
+    def not_(self, meta: Meta, items: Items) -> ast.NotAst:
+        return ast.NotAst(_guard(items[0]), self._s(meta))
 
-    def guard(self, meta, items):
+    def guard(self, meta: Meta, items: Items) -> ast.GuardAst:
         if _guard_depth(items[0]) > MAX_NESTING:
             raise NestingError
-        return items[0]
+        return _guard(items[0])
 
-    def verdict(self, meta, items):
+    def verdict(self, meta: Meta, items: Items) -> str:
         return str(items[0])
 
-    def verdict_trigger(self, meta, items):
-        return ("verdict", items[0], self._name(items[1]))
+    def verdict_trigger(self, meta: Meta, items: Items) -> _VerdictSource:
+        return _VerdictSource(_node(str, items[0]), self._name(items[1]))
 
-    def trigger(self, meta, items):
+    def trigger(self, meta: Meta, items: Items) -> ast.TriggerAst:
         source, binding, guard = items
-        if isinstance(source, tuple):
-            _, verdict, clause = source
-            pattern = None
+        pattern: ast.PatternAst | None
+        verdict: str | None
+        clause: ast.Name | None
+        if isinstance(source, _VerdictSource):
+            pattern, verdict, clause = None, source.verdict, source.clause
         else:
-            verdict, clause, pattern = None, None, source
+            pattern, verdict, clause = _node(ast.PatternAst, source), None, None
         return ast.TriggerAst(
-            pattern, verdict, clause, self._name(binding) if binding else None, guard, self._s(meta)
+            pattern,
+            verdict,
+            clause,
+            self._opt_name(binding),
+            None if guard is None else _guard(guard),
+            self._s(meta),
         )
 
     # -- obligors, deadlines, windows, rules
-    def quant(self, meta, items):
+    def quant(self, meta: Meta, items: Items) -> str:
         return str(items[0])
 
-    def exceptions(self, meta, items):
-        return tuple(items)
+    def exceptions(self, meta: Meta, items: Items) -> tuple[ast.Value, ...]:
+        return tuple(_value(i) for i in items)
 
-    def quantified(self, meta, items):
+    def quantified(self, meta: Meta, items: Items) -> ast.ObligorsAst:
         quant, target, exc = items
-        return ast.ObligorsAst(quant, None, self._name(target), exc or (), self._s(meta))
-
-    def at_least(self, meta, items):
-        k, target, exc = items
         return ast.ObligorsAst(
-            "at_least", ast.Number(str(k), self._s(k)), self._name(target), exc or (), self._s(meta)
+            _node(str, quant), None, self._name(target), _exceptions(exc), self._s(meta)
         )
 
-    def single(self, meta, items):
+    def at_least(self, meta: Meta, items: Items) -> ast.ObligorsAst:
+        k, target, exc = items
+        return ast.ObligorsAst(
+            "at_least", self._number(k), self._name(target), _exceptions(exc), self._s(meta)
+        )
+
+    def single(self, meta: Meta, items: Items) -> ast.ObligorsAst:
         return ast.ObligorsAst("single", None, self._name(items[0]), (), self._s(meta))
 
-    def unit(self, meta, items):
+    def unit(self, meta: Meta, items: Items) -> str:
         words = [str(t) for t in items]
         if words[0] == "business":
             return "business_days"
         return UNITS[words[0]]
 
-    def zone(self, meta, items):
+    def zone(self, meta: Meta, items: Items) -> ast.Text:
         return self._text(items[0])
 
-    def within(self, meta, items):
+    def within(self, meta: Meta, items: Items) -> ast.DeadlineAst:
         amount, unit, anchor, zone, calendar = items
         return ast.DeadlineAst(
             "within",
-            ast.Number(str(amount), self._s(amount)),
-            unit,
-            self._name(anchor) if anchor else None,
-            zone,
-            self._name(calendar) if calendar else None,
+            self._number(amount),
+            _node(str, unit),
+            self._opt_name(anchor),
+            _opt_node(ast.Text, zone),
+            self._opt_name(calendar),
             None,
             self._s(meta),
         )
 
-    def end_of_day(self, meta, items):
+    def end_of_day(self, meta: Meta, items: Items) -> ast.DeadlineAst:
         amount, anchor, zone = items
         return ast.DeadlineAst(
             "end_of_day",
-            ast.Number(str(amount), self._s(amount)),
+            self._number(amount),
             "days",
             self._name(anchor),
-            zone,
+            _opt_node(ast.Text, zone),
             None,
             None,
             self._s(meta),
         )
 
-    def at(self, meta, items):
-        date = ast.DateLit(str(items[0]), self._s(items[0]))
+    def at(self, meta: Meta, items: Items) -> ast.DeadlineAst:
+        date = self._date(items[0])
         return ast.DeadlineAst("at", None, None, None, None, None, date, self._s(meta))
 
-    def window_from(self, meta, items):
+    def window_from(self, meta: Meta, items: Items) -> ast.WindowAst:
         start, end = items
         return ast.WindowAst(
-            ast.DateLit(str(start), self._s(start)),
-            ast.DateLit(str(end), self._s(end)) if end else None,
-            self._s(meta),
+            self._date(start), None if end is None else self._date(end), self._s(meta)
         )
 
-    def window_until(self, meta, items):
-        return ast.WindowAst(None, ast.DateLit(str(items[0]), self._s(items[0])), self._s(meta))
+    def window_until(self, meta: Meta, items: Items) -> ast.WindowAst:
+        return ast.WindowAst(None, self._date(items[0]), self._s(meta))
 
-    def rule_kind(self, meta, items):
+    def rule_kind(self, meta: Meta, items: Items) -> str:
         return str(items[0])
 
-    def rule_simple(self, meta, items):
-        return ast.RuleAst(items[0], None, None, None, self._s(meta))
+    def rule_simple(self, meta: Meta, items: Items) -> ast.RuleAst:
+        return ast.RuleAst(_node(str, items[0]), None, None, None, self._s(meta))
 
-    def rule_qualified(self, meta, items):
+    def rule_qualified(self, meta: Meta, items: Items) -> ast.RuleAst:
         num, den = items
-        return ast.RuleAst(
-            "qualified",
-            None,
-            ast.Number(str(num), self._s(num)),
-            ast.Number(str(den), self._s(den)),
+        return ast.RuleAst("qualified", None, self._number(num), self._number(den), self._s(meta))
+
+    def rule_at_least(self, meta: Meta, items: Items) -> ast.RuleAst:
+        return ast.RuleAst("at_least", self._number(items[0]), None, None, self._s(meta))
+
+    def votes(self, meta: Meta, items: Items) -> ast.Name:
+        return self._name(items[0])
+
+    def beneficiary(self, meta: Meta, items: Items) -> ast.Value:
+        return _value(items[0])
+
+    # -- clauses
+    def obligation(self, meta: Meta, items: Items) -> ast.ObligationAst:
+        trigger, obligors, action, beneficiary, deadline = items
+        return ast.ObligationAst(
+            _opt_node(ast.TriggerAst, trigger),
+            _node(ast.ObligorsAst, obligors),
+            _node(ast.PatternAst, action),
+            _opt_value(beneficiary),
+            _node(ast.DeadlineAst, deadline),
             self._s(meta),
         )
 
-    def rule_at_least(self, meta, items):
-        return ast.RuleAst(
-            "at_least", ast.Number(str(items[0]), self._s(items[0])), None, None, self._s(meta)
+    def prohibition(self, meta: Meta, items: Items) -> ast.ProhibitionAst:
+        trigger, obligors, action, beneficiary, window = items
+        return ast.ProhibitionAst(
+            _opt_node(ast.TriggerAst, trigger),
+            _node(ast.ObligorsAst, obligors),
+            _node(ast.PatternAst, action),
+            _opt_value(beneficiary),
+            _opt_node(ast.WindowAst, window),
+            self._s(meta),
         )
 
-    def votes(self, meta, items):
-        return self._name(items[0])
-
-    def beneficiary(self, meta, items):
-        return items[0]
-
-    # -- clauses
-    def obligation(self, meta, items):
-        trigger, obligors, action, beneficiary, deadline = items
-        return ast.ObligationAst(trigger, obligors, action, beneficiary, deadline, self._s(meta))
-
-    def prohibition(self, meta, items):
-        trigger, obligors, action, beneficiary, window = items
-        return ast.ProhibitionAst(trigger, obligors, action, beneficiary, window, self._s(meta))
-
-    def permission(self, meta, items):
+    def permission(self, meta: Meta, items: Items) -> ast.PermissionAst:
         obligors, action, window = items
-        return ast.PermissionAst(obligors, action, window, self._s(meta))
+        return ast.PermissionAst(
+            _node(ast.ObligorsAst, obligors),
+            _node(ast.PatternAst, action),
+            _opt_node(ast.WindowAst, window),
+            self._s(meta),
+        )
 
-    def decision(self, meta, items):
+    def decision(self, meta: Meta, items: Items) -> ast.DecisionAst:
         trigger, voters, rule, votes, deadline = items
-        return ast.DecisionAst(trigger, voters, rule, votes, deadline, self._s(meta))
+        return ast.DecisionAst(
+            _node(ast.TriggerAst, trigger),
+            _node(ast.ObligorsAst, voters),
+            _node(ast.RuleAst, rule),
+            _node(ast.Name, votes),
+            _node(ast.DeadlineAst, deadline),
+            self._s(meta),
+        )
 
-    def effect(self, meta, items):
+    def effect(self, meta: Meta, items: Items) -> str:
         return " ".join(str(t) for t in items)
 
-    def step(self, meta, items):
-        return tuple(items)
+    def step(self, meta: Meta, items: Items) -> tuple[ast.PatternAst, ...]:
+        return tuple(_node(ast.PatternAst, i) for i in items)
 
-    def condition(self, meta, items):
-        return ast.ConditionAst(items[0], tuple(items[1:]), self._s(meta))
+    def condition(self, meta: Meta, items: Items) -> ast.ConditionAst:
+        steps = tuple(_tuple_of(ast.PatternAst, s) for s in items[1:])
+        return ast.ConditionAst(_node(str, items[0]), steps, self._s(meta))
 
-    def standalone(self, meta, items):
+    def standalone(self, meta: Meta, items: Items) -> bool:
         return True
 
-    def quote(self, meta, items):
+    def quote(self, meta: Meta, items: Items) -> ast.Text:
         return self._text(items[0])
 
-    def clause(self, meta, items):
+    def clause(self, meta: Meta, items: Items) -> ast.ClauseDecl:
         name, title, standalone, *rest = items
-        body = rest[-1]
-        quotes = tuple(q for q in rest[:-1] if q is not None)
+        body = _body(rest[-1])
+        quotes = tuple(_node(ast.Text, q) for q in rest[:-1] if q is not None)
         return ast.ClauseDecl(
-            self._name(name), self._text(title), bool(standalone), quotes, body, self._s(meta)
+            self._name(name), self._opt_text(title), bool(standalone), quotes, body, self._s(meta)
         )
+
+
+def _exceptions(item: object) -> tuple[ast.Value, ...]:
+    """The ``except ...`` part of obligors, empty when absent."""
+    return () if item is None else tuple(_value(i) for i in _node(tuple, item))
 
 
 def _guard_depth(node: object) -> int:
@@ -400,4 +534,3 @@ def _guard_depth(node: object) -> int:
         elif isinstance(current, ast.NotAst):
             stack.append((current.item, depth + 1))
     return best
-

@@ -363,6 +363,7 @@ class Treaty:
     calendars: tuple[Calendar, ...]
     clauses: tuple[Clause, ...]
     source: str = ""
+    zone: str = "UTC"  # default zone of deadlines and of dates written without a time
 
     def event(self, name: str) -> EventType | None:
         for e in self.events:

@@ -189,10 +189,10 @@ def _parse_chunk(chunk: str, line0: int, file: str) -> tuple[list[ast.Statement]
         span = Span.point(file, line0 + 1, 1)
         return [], [error("syntax", "this statement could not be parsed", span)]
     try:
-        module_stmts = TreeToAst(file, line0).transform(tree)
+        statements = TreeToAst(file, line0).statements(tree)
     except (NestingError, RecursionError):
         return [], [_too_deep(file, line0)]
-    return list(module_stmts), []
+    return statements, []
 
 
 def _too_deep(file: str, line0: int) -> Diagnostic:

@@ -132,7 +132,7 @@ def strip_spans(node: object) -> object:
     >>> strip_spans(a) == strip_spans(b), a == b
     (True, False)
     """
-    if isinstance(node, ast.Span):
+    if isinstance(node, Span):
         return None
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         fields = [f.name for f in dataclasses.fields(node) if f.name != "span"]
@@ -172,7 +172,8 @@ def _separated(previous: ast.Statement, current: ast.Statement) -> bool:
 def _statement_lines(s: ast.Statement) -> list[str]:
     match s:
         case ast.TreatyHeader():
-            return [f"treaty {s.name.text}{_title(s.title)}"]
+            zone = f" zone {quote(s.zone.value)}" if s.zone is not None else ""
+            return [f"treaty {s.name.text}{_title(s.title)}{zone}"]
         case ast.Import():
             return [f"import {quote(s.path.value)}"]
         case ast.RoleDecl():

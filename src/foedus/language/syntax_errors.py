@@ -42,7 +42,8 @@ def syntax_diagnostic(exc: UnexpectedInput, chunk: str, file: str, line0: int) -
     line = (exc.line if exc.line and exc.line > 0 else chunk.count("\n") + 1) + line0
     column = exc.column if exc.column and exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
-        char = chunk[exc.pos_in_stream] if exc.pos_in_stream < len(chunk) else "?"
+        pos = exc.pos_in_stream
+        char = chunk[pos] if pos is not None and pos < len(chunk) else "?"
         if char == '"':
             return error(
                 "unterminated-text",

@@ -16,7 +16,7 @@ from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.clauses import check_clauses
 from foedus.language.check.imports import Reader, resolve_imports
-from foedus.language.check.symbols import collect_symbols
+from foedus.language.check.symbols import collect_symbols, parse_zone
 from foedus.language.parser import decode_source, parse
 
 __all__ = ["CheckResult", "check_file", "check_module", "check_source"]
@@ -67,10 +67,14 @@ def check_module(
                 notes=(f"the first is on line {headers[0].span.line}",),
             )
         )
+    # Only the main file's header counts: an imported file's header is an error already.
+    zone = "UTC"
+    if headers and headers[0].zone is not None:
+        zone = parse_zone(headers[0].zone, diags)
     symbols, symbol_diags = collect_symbols([*imported, module])
     diags.extend(symbol_diags)
     clause_decls = [s for s in module.statements if isinstance(s, ast.ClauseDecl)]
-    clauses, clause_diags = check_clauses(clause_decls, symbols)
+    clauses, clause_diags = check_clauses(clause_decls, symbols, zone)
     diags.extend(clause_diags)
     diags.sort(key=sort_key)
     if has_errors(diags) or not headers:
@@ -87,6 +91,7 @@ def check_module(
         calendars=tuple(symbols.calendars[c] for c in sorted(symbols.calendars)),
         clauses=clauses,
         source=module.file,
+        zone=zone,
     )
     return treaty, diags
 

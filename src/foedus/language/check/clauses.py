@@ -26,8 +26,9 @@ _EFFECTS = {
 
 
 def check_clauses(
-    clauses: list[ast.ClauseDecl], symbols: Symbols
+    clauses: list[ast.ClauseDecl], symbols: Symbols, zone: str = "UTC"
 ) -> tuple[tuple[m.Clause, ...], list[Diagnostic]]:
+    """Resolve clause bodies; ``zone`` is the treaty's time zone (a valid IANA name)."""
     diags: list[Diagnostic] = []
     by_name: dict[str, ast.ClauseDecl] = {}
     for c in clauses:
@@ -47,7 +48,7 @@ def check_clauses(
         if by_name.get(c.name.text) is not c:
             continue
         context = f'clause {c.name.text}' + (f' "{c.title.value}"' if c.title else "")
-        scope = Scope(symbols, context=context, clause=c.name.text)
+        scope = Scope(symbols, context=context, clause=c.name.text, zone=zone)
         clause = _check_clause(c, by_name, scope)
         diags.extend(scope.diags)
         if clause is not None:

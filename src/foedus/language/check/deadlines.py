@@ -1,12 +1,14 @@
 """Resolve deadlines and time windows: positive durations, known zones and calendars.
 
 Stage: used by ``clauses`` (after ``symbols``). A relative deadline needs a trigger to
-count from; a date-time needs a time zone.
+count from; a date-time needs a time zone. The treaty's zone (``Scope.zone``, UTC unless
+the header names one) is the zone of deadlines that name none and of dates without a time.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from foedus.diagnostics import did_you_mean
 from foedus.language import ast
@@ -16,13 +18,12 @@ from foedus.language.check.values import Scope
 
 
 def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | None:
-    """A date means the start of that UTC day (or its last instant); a date-time needs a zone."""
+    """A date means the start of that day in the treaty's zone (or its last instant); a
+    date-time needs a zone of its own."""
     raw = d.raw
     try:
         if "T" not in raw:
-            day = date.fromisoformat(raw)
-            moment = datetime.combine(day, time(0), UTC)
-            return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+            return _day_bound(date.fromisoformat(raw), scope.zone, end_of_day)
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         scope.err("invalid-date", f"`{raw}` is not a valid date or time", d.span)
@@ -38,13 +39,34 @@ def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | 
     return value
 
 
+def _day_bound(day: date, zone: str, end_of_day: bool) -> datetime:
+    """The first (or last) instant of ``day`` in ``zone``.
+
+    >>> _day_bound(date(2022, 4, 12), "Europe/Kyiv", end_of_day=True).isoformat()
+    '2022-04-12T23:59:59.999999+03:00'
+    """
+    if zone == "UTC":
+        moment = datetime.combine(day, time(0), UTC)
+        return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+    tz = ZoneInfo(zone)
+    if not end_of_day:
+        # A midnight skipped by clocks turning forward is read with the offset before the
+        # change: the instant the day begins.
+        return datetime.combine(day, time(0), tz)
+    last = datetime.combine(day, time.max, tz)
+    # Where clocks turn back at midnight, the day's last wall time occurs twice: the later
+    # one ends the day.
+    later = last.replace(fold=1)
+    return later if later.utcoffset() != last.utcoffset() else last
+
+
 def resolve_deadline(
     d: ast.DeadlineAst, trigger: m.Trigger | None, scope: Scope
 ) -> m.Deadline | None:
     if d.kind == "at":
         assert d.at is not None
         at = parse_instant(d.at, scope, end_of_day=True)
-        return m.Deadline(m.DeadlineKind.AT, at=at) if at else None
+        return m.Deadline(m.DeadlineKind.AT, at=at, zone=scope.zone) if at else None
     assert d.amount is not None and d.unit is not None
     ok = True
     if not d.amount.raw.lstrip("-").isdigit() or int(d.amount.raw) <= 0:
@@ -72,7 +94,7 @@ def resolve_deadline(
             suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
         )
         ok = False
-    zone = parse_zone(d.zone, scope.diags) if d.zone else "UTC"
+    zone = parse_zone(d.zone, scope.diags) if d.zone else scope.zone
     calendar = None
     if d.calendar is not None:
         if d.calendar.text not in scope.symbols.calendars:

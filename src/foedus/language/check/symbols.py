@@ -140,9 +140,9 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
             # Roles given to a group member that was never declared as a party:
             # reported by _expand_groups already.
             pass
-    for role in table.roles:
-        table.role_members[role] = tuple(
-            sorted(code for code, p in table.parties.items() if role in p.roles)
+    for role_name in table.roles:
+        table.role_members[role_name] = tuple(
+            sorted(code for code, p in table.parties.items() if role_name in p.roles)
         )
     for s in stmts:
         if isinstance(s, ast.TerritoryDecl):

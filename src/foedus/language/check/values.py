@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.diagnostics import Diagnostic, Span, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.symbols import Symbols, article
@@ -36,9 +36,20 @@ class Scope:
     diags: list[Diagnostic] = field(default_factory=list)
     context: str | None = None
     clause: str = ""
+    zone: str = "UTC"  # the treaty's time zone: the default of deadlines and of bare dates
 
-    def err(self, code: str, message: str, span: object, **kw: object) -> None:
-        self.diags.append(error(code, message, span, context=self.context, **kw))  # type: ignore[arg-type]
+    def err(
+        self,
+        code: str,
+        message: str,
+        span: Span | None,
+        *,
+        notes: tuple[str, ...] = (),
+        suggestion: str | None = None,
+    ) -> None:
+        self.diags.append(
+            error(code, message, span, notes=notes, suggestion=suggestion, context=self.context)
+        )
 
 
 _OPS = {
@@ -228,7 +239,7 @@ def value_kind(v: m.Value) -> m.FieldKind:
     return v.kind
 
 
-def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: object, scope: Scope) -> m.Op:
+def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: Span, scope: Scope) -> m.Op:
     """Normalise an operator for the field kind: on territories and party sets, == means within."""
     op = _OPS[raw]
     if op in _ORDER_OPS and kind is not K.NUMBER:
