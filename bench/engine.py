@@ -133,7 +133,7 @@ def check(text: str) -> Any:
 
 
 def violations(result: Any) -> int:
-    return sum(1 for o in result.obligations if str(o.status) == "violated")
+    return sum(1 for o in result.obligations if str(o.state) == "violated")
 
 
 def run_stream(treaty: Any, events: list[Event], path: Path) -> int:

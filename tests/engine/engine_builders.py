@@ -140,7 +140,9 @@ def condition(cid: str, effect: str, *steps: tuple[m.Pattern, ...]) -> m.Clause:
     return clause(cid, m.Condition(m.ConditionEffect(effect), tuple(steps)))
 
 
-def treaty(*clauses: m.Clause, calendars: tuple[m.Calendar, ...] = ()) -> m.Treaty:
+def treaty(*clauses: m.Clause, calendars: tuple[m.Calendar, ...] = (),
+           zone: str = "Europe/Kyiv") -> m.Treaty:
+    """A test treaty; times in results are shown in Kyiv, as T0 is written."""
     return m.Treaty(
         name="test",
         title="Test treaty",
@@ -158,6 +160,7 @@ def treaty(*clauses: m.Clause, calendars: tuple[m.Calendar, ...] = ()) -> m.Trea
         events=EVENTS,
         calendars=calendars,
         clauses=tuple(clauses),
+        zone=zone,
     )
 
 
@@ -193,8 +196,8 @@ def three_days() -> m.Clause:
 
 
 def by_status(result: Any) -> dict[str, str]:
-    """Instance id -> status value."""
-    return {o.id: o.status.value for o in result.obligations}
+    """Instance id -> state."""
+    return {o.id: o.state.value for o in result.obligations}
 
 
 def run(t: m.Treaty, events: list[Event]) -> Monitor:

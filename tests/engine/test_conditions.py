@@ -102,7 +102,7 @@ def test_suspension_and_resumption() -> None:
     result = run(t, events).status(at(9))
     assert result.treaty_status.value == "suspended"
     assert {o.trigger_event for o in result.obligations if o.clause == "three_days"} == {"a2"}
-    assert [o.status.value for o in result.obligations if o.clause == "neutrality"] == [
+    assert [o.state.value for o in result.obligations if o.clause == "neutrality"] == [
         "respected"]
     (na,) = result.not_arisen
     assert na.reason == "treaty suspended since 2022-03-29T11:00+03:00 (event p)"

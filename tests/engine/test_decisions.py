@@ -40,7 +40,7 @@ def outcome(rule: m.Rule, votes: list[tuple[str, str]], days: float = 1) -> tupl
     mon = Monitor(treaty(decide(rule)))
     mon.feed_many(events)
     (d,) = mon.status(at(days=days)).decisions
-    return d.status.value, d.resolved_at
+    return d.state.value, d.resolved_at
 
 
 UNANIMITY = m.Rule(m.RuleKind.UNANIMITY)
@@ -129,7 +129,7 @@ def test_adopted_decision_gates_support_without_the_aggressor() -> None:
     result = mon.status(at(days=5))
     (d,) = result.decisions
     assert d.voters == tuple(p for p in GUARANTOR.members if p != "RU")
-    assert (d.status.value, d.resolved_at) == ("adopted", at(1))
+    assert (d.state.value, d.resolved_at) == ("adopted", at(1))
     statuses = by_status(result)
     assert "support/decide/e0/RU" not in statuses
     assert statuses["support/decide/e0/US"] == "fulfilled"

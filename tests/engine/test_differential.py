@@ -127,7 +127,7 @@ def foedus_violations(trace: Trace, treaty: Treaty) -> set[str]:
     monitor = Monitor(treaty)
     monitor.feed_many(trace.events())
     result = monitor.status(trace.as_of)
-    return {o.trigger_event for o in result.obligations if str(o.status) == "violated"}
+    return {o.trigger_event for o in result.obligations if str(o.state) == "violated"}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 AS_OF = datetime.fromisoformat("2022-10-02T00:00:00+03:00")
 
 THREE_DAYS = """
-treaty t "Example 3.1"
+treaty t "Example 3.1" zone "Europe/Kyiv"
 role guarantor
 party UA
 party US, GB, FR, CN, RU, DE, TR, IL, PL role guarantor
@@ -63,7 +63,7 @@ def test_source_text_runs_like_the_hand_built_treaty() -> None:
         mon.feed_many(events)
         results.append(mon.status(at(days=4)))
     from_source, built = (
-        sorted((o.id, o.status, o.due_at, o.beneficiary, o.explanation.reason)
+        sorted((o.id, o.state, o.due_at, o.beneficiary, o.explanation.reason)
                for o in r.obligations)
         for r in results
     )
@@ -80,7 +80,7 @@ def test_flagship_enters_into_force_after_its_four_steps(result: RunResult) -> N
 
 def test_flagship_consultations_after_the_attack_on_kyiv(result: RunResult) -> None:
     """S4: five guarantors consult within 3 days of e17; CN and IL do not; RU owes nothing."""
-    got = {o.obligor: o.status.value for o in result.obligations if o.id.startswith("consult/e17")}
+    got = {o.obligor: o.state.value for o in result.obligations if o.id.startswith("consult/e17")}
     assert got == {"US": "fulfilled", "GB": "fulfilled", "FR": "fulfilled", "CN": "violated",
                    "DE": "fulfilled", "TR": "fulfilled", "IL": "violated"}
     assert set(got) == set(GUARANTORS[:8]) - {"RU"}
@@ -99,10 +99,10 @@ def test_flagship_crimea_is_carved_out(result: RunResult) -> None:
 def test_flagship_support_decision_and_support(result: RunResult) -> None:
     """S5: the majority is reached at the fourth yes (e28); TR assists too late, CN and IL never."""
     (d,) = result.decisions
-    assert (d.id, d.status.value, d.resolved_at) == (
+    assert (d.id, d.state.value, d.resolved_at) == (
         "support_decision/e17", "adopted", datetime.fromisoformat("2022-09-02T15:30+03:00"))
     assert "RU" not in d.voters
-    support = {o.obligor: o.status.value for o in result.obligations if o.clause == "support"}
+    support = {o.obligor: o.state.value for o in result.obligations if o.clause == "support"}
     assert support == {"US": "fulfilled", "GB": "fulfilled", "FR": "fulfilled", "CN": "violated",
                        "DE": "fulfilled", "TR": "violated", "IL": "violated"}
 
@@ -115,7 +115,7 @@ def test_flagship_prohibitions(result: RunResult) -> None:
     assert statuses["stop_chernihiv/e02/RU"] == "violated"
     assert statuses["stop_kyiv/all"] == "respected"
     assert statuses["no_repression/all"] == "respected"
-    breach = {o.obligor: o.status.value for o in result.obligations if o.clause == "crimea_breach"}
+    breach = {o.obligor: o.state.value for o in result.obligations if o.clause == "crimea_breach"}
     assert breach["IL"] == "violated" and breach["CN"] == "fulfilled" and "RU" not in breach
 
 

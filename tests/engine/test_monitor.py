@@ -123,7 +123,7 @@ def test_any_of_is_one_collective_instance() -> None:
                                ev("e2", at(1), "assistance", by="RU", to="UA"),
                                ev("e3", at(2), "assistance", by="FR", to="UA")])
     (only,) = mon.status(at(days=5)).obligations
-    assert (only.id, only.obligor, only.status.value, only.settled_by) == (
+    assert (only.id, only.obligor, only.state.value, only.settled_by) == (
         "help/e1/any", "any of guarantor", "fulfilled", "e3")
 
 
@@ -134,11 +134,11 @@ def test_at_least_k_needs_k_distinct_members() -> None:
     one_twice = [attack("e1", at(0)), ev("e2", at(1), "assistance", by="FR", to="UA"),
                  ev("e3", at(2), "assistance", by="FR", to="UA")]
     (item,) = run(treaty(clause), one_twice).status(at(days=5)).obligations
-    assert (item.obligor, item.status.value) == ("2 of guarantor", "violated")
+    assert (item.obligor, item.state.value) == ("2 of guarantor", "violated")
     assert "only 1 of 2 acted" in item.explanation.reason
     two = [*one_twice, ev("e4", at(2.5), "assistance", by="DE", to="UA")]
     (item,) = run(treaty(clause), two).status(at(days=5)).obligations
-    assert (item.status.value, item.settled_by) == ("fulfilled", "e4")
+    assert (item.state.value, item.settled_by) == ("fulfilled", "e4")
 
 
 def test_one_action_fulfils_every_open_instance_it_matches() -> None:
@@ -179,7 +179,7 @@ def test_dated_obligation_arises_at_the_start() -> None:
     dated = obligation("talks", None, single("UA"), pat("consultations"), by_date(at(days=14)))
     mon = run(treaty(dated), [])
     (item,) = mon.status(at(days=1)).obligations
-    assert (item.id, item.status.value, item.triggered_at) == ("talks/start/UA", "pending", None)
+    assert (item.id, item.state.value, item.triggered_at) == ("talks/start/UA", "pending", None)
     assert by_status(mon.status(at(days=15)))["talks/start/UA"] == "violated"
 
 
@@ -191,7 +191,7 @@ def test_prohibition_violated_by_each_matching_event() -> None:
               ev("e2", at(2), "join_alliance", member="PL", alliance="NATO", kind="military"),
               ev("e3", at(3), "join_alliance", member="UA", alliance="EU", kind="political")]
     result = run(treaty(neutral), events).status(at(5))
-    assert [(o.id, o.status.value, o.settled_by) for o in result.obligations] == [
+    assert [(o.id, o.state.value, o.settled_by) for o in result.obligations] == [
         ("neutrality/e1/UA", "violated", "e1"), ("neutrality/e3/UA", "violated", "e3")]
 
 
@@ -199,7 +199,7 @@ def test_prohibition_respected_is_one_entry() -> None:
     """Example 6.2: with no violation there is one `respected` entry for the clause."""
     neutral = prohibition("neutrality", single("UA"), pat("join_alliance"))
     (only,) = run(treaty(neutral), []).status(at(5)).obligations
-    assert (only.id, only.status.value, only.obligor, only.settled_at) == (
+    assert (only.id, only.state.value, only.obligor, only.settled_at) == (
         "neutrality/all", "respected", "UA", None)
 
 

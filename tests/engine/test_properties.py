@@ -99,12 +99,12 @@ def status(events: list[Event], as_of: datetime) -> RunResult:
 def final(result: RunResult) -> dict[str, Any]:
     """Every settled verdict of a result: id -> (status, settled time, settled by)."""
     out: dict[str, Any] = {
-        o.id: (o.status, o.settled_at, o.settled_by)
+        o.id: (o.state, o.settled_at, o.settled_by)
         for o in result.obligations
-        if o.status.value in ("fulfilled", "violated", "discharged")
+        if o.state.value in ("fulfilled", "violated", "discharged")
     }
-    out.update({d.id: (d.status, d.resolved_at) for d in result.decisions
-                if d.status.value != "open"})
+    out.update({d.id: (d.state, d.resolved_at) for d in result.decisions
+                if d.state.value != "open"})
     return out
 
 
@@ -163,11 +163,11 @@ def test_status_only_moves_forward(events: list[Event], h: int, extra: int) -> N
     early, late = mon.status(at(h)), mon.status(at(h + extra))
     late_by_id = {o.id: o for o in late.obligations}
     for o in early.obligations:
-        if o.status.value == "respected":
+        if o.state.value == "respected":
             continue
         assert o.id in late_by_id
-        if o.status.value != "pending":
-            assert late_by_id[o.id].status == o.status
+        if o.state.value != "pending":
+            assert late_by_id[o.id].state == o.state
     assert final(early).items() <= final(late).items()
 
 

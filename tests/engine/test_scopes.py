@@ -40,7 +40,7 @@ def test_triggered_prohibition_lasts_for_its_deadline() -> None:
     events = [attack("a0", at(-1)), ev("cf", at(0), "ceasefire"), attack("a1", at(days=1)),
               attack("a2", at(days=3)), attack("a3", at(days=1), aggressor="PL")]
     result = run(treaty(truce), events).status(at(days=5))
-    assert [(o.id, o.status.value, o.trigger_event) for o in result.obligations] == [
+    assert [(o.id, o.state.value, o.trigger_event) for o in result.obligations] == [
         ("truce/a1/RU", "violated", "cf")]
 
 
@@ -50,7 +50,7 @@ def test_triggered_prohibition_respected_per_trigger() -> None:
                         trigger=when(pat("ceasefire"), "cf"), deadline=within(2))
     result = run(treaty(truce), [ev("cf", at(0), "ceasefire")]).status(at(days=5))
     (entry,) = result.obligations
-    assert (entry.id, entry.status.value, entry.due_at, entry.settled_at) == (
+    assert (entry.id, entry.state.value, entry.due_at, entry.settled_at) == (
         "truce/cf", "respected", at(days=2), at(days=2))
 
 
@@ -138,7 +138,7 @@ def test_collective_obligation_violated_reason() -> None:
     clause = obligation("help", when(pat("armed_attack"), "a"), anyof(), pat("assistance"),
                         within(1))
     (item,) = run(treaty(clause), [attack("e1", at(0))]).status(at(days=2)).obligations
-    assert item.status.value == "violated"
+    assert item.state.value == "violated"
     assert item.explanation.reason.endswith("no assistance() by any of guarantor by then.")
 
 
@@ -149,7 +149,7 @@ def test_termination_lapses_open_decisions() -> None:
                         m.Rule(m.RuleKind.MAJORITY), within(3)))
     events = [attack("e1", at(0)), ev("d", at(1), "denounce", by="UA")]
     (d,) = run(t, events).status(at(2)).decisions
-    assert (d.status.value, d.resolved_at) == ("lapsed", at(1))
+    assert (d.state.value, d.resolved_at) == ("lapsed", at(1))
 
 
 def test_prohibition_triggered_by_each_violation_is_one_period_per_instance() -> None:
@@ -160,7 +160,7 @@ def test_prohibition_triggered_by_each_violation_is_one_period_per_instance() ->
     events = [attack("e1", at(0)), ev("x1", at(days=3.5), "assistance", by="US", to="UA")]
     events += [consult(f"c{g}", at(1), g) for g in GUARANTOR.members if g not in ("RU", "US", "GB")]
     result = run(treaty(three_days(), no_aid), events).status(at(days=10))
-    mine = [(o.id, o.status.value, o.trigger_event) for o in result.obligations
+    mine = [(o.id, o.state.value, o.trigger_event) for o in result.obligations
             if o.clause == "no_aid"]
     assert mine == [("no_aid/three_days/e1/GB", "respected", "e1"),
                     ("no_aid/x1/US", "violated", "e1")]
@@ -173,6 +173,6 @@ def test_an_act_inside_overlapping_periods_is_one_violation() -> None:
     events = [ev("cf1", at(0), "ceasefire"), ev("cf2", at(1), "ceasefire"),
               attack("a1", at(days=1))]
     result = run(treaty(truce), events).status(at(days=5))
-    assert [(o.id, o.status.value, o.trigger_event) for o in result.obligations] == [
+    assert [(o.id, o.state.value, o.trigger_event) for o in result.obligations] == [
         ("truce/a1/RU", "violated", "cf1")]
     assert len(result.obligations) == 1

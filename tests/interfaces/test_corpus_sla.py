@@ -19,7 +19,7 @@ def _states() -> dict[str, tuple[str, str]]:
     monitor.feed_many(events)
     result = monitor.status(as_of=datetime(2027, 1, 20, tzinfo=UTC))
     return {
-        o.id: (str(o.status), o.due_at.isoformat() if o.due_at else "") for o in result.obligations
+        o.id: (str(o.state), o.due_at.isoformat() if o.due_at else "") for o in result.obligations
     }
 
 

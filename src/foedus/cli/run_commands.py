@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,8 +53,9 @@ from foedus import (
 )
 from foedus.diagnostics import did_you_mean, error, has_errors
 from foedus.report import (
+    clause_counts,
     explain_item,
-    obligation_to_json,
+    jsonl_lines,
     render_html,
     result_to_json,
     short_time,
@@ -70,9 +72,11 @@ MAX_SHOWN = 20  # diagnostics printed before a summary line
 
 
 class OutputFormat(StrEnum):
-    TABLE = "table"
+    TEXT = "text"
+    TABLE = "table"  # the former name of text
     JSON = "json"
     JSONL = "jsonl"
+    SUMMARY = "summary"
 
 
 def register(app: typer.Typer) -> None:
@@ -108,8 +112,10 @@ def run(
     events_path: EventsArg,
     as_of: AsOfOpt = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="table (default), json or jsonl.")
-    ] = OutputFormat.TABLE,
+        OutputFormat,
+        typer.Option("--format", help="text (default), json, jsonl (a line per verdict, "
+                     "written as read) or summary (counts per clause and state)."),
+    ] = OutputFormat.TEXT,
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Apply a treaty to an event log: who owes what to whom, by when, and in what state.
@@ -120,8 +126,9 @@ def run(
     if fmt is OutputFormat.JSON:
         typer.echo(_dumps(result_to_json(result), indent=2))
     elif fmt is OutputFormat.JSONL:
-        for line in _jsonl_lines(result):
-            typer.echo(line)
+        _write_lines(jsonl_lines(result))
+    elif fmt is OutputFormat.SUMMARY:
+        _print_summary(result, _stdout_console())
     else:
         _print_tables(result, _stdout_console())
 
@@ -374,15 +381,30 @@ def _dumps(data: Any, indent: int | None = None) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
-def _jsonl_lines(result: RunResult) -> Iterator[str]:
-    data = result_to_json(result)
-    for o in sorted_obligations(result):
-        yield _dumps({"record": "obligation", **obligation_to_json(o, result.as_of)})
-    for d in data["decisions"]:
-        yield _dumps({"record": "decision", **d})
-    summary = {k: v for k, v in data.items() if k not in ("obligations", "decisions")}
-    summary["counts"] = status_counts(result)
-    yield _dumps({"record": "summary", **summary})
+def _write_lines(lines: Iterator[str]) -> None:
+    """Write lines to stdout in blocks, as they come."""
+    out = sys.stdout
+    block: list[str] = []
+    for line in lines:
+        block.append(line)
+        if len(block) >= 8192:
+            out.write("\n".join(block) + "\n")
+            block = []
+    if block:
+        out.write("\n".join(block) + "\n")
+    out.flush()
+
+
+def _print_summary(result: RunResult, console: Console) -> None:
+    table = Table(title=f"Verdicts as of {result.as_of.isoformat()}", title_justify="left")
+    for column in ("clause", "state", "count"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for clause, states in clause_counts(result).items():
+        for state, n in states.items():
+            table.add_row(clause, f"[{STATE_STYLE.get(state, '')}]{state}[/]", f"{n:,}")
+    console.print(table)
+    status = str(result.treaty_status).replace("_", " ")
+    console.print(f"Treaty {result.treaty}: {status}.", highlight=False)
 
 
 STATE_STYLE = {
@@ -406,7 +428,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
         table.add_column(column, overflow="fold")
     table.add_column("id (for explain)", no_wrap=True)  # whole, to be copied
     for o in obligations:
-        state = str(o.status)
+        state = str(o.state)
         when = time_left(o.due_at, result.as_of) if state in ("pending", "violated") else ""
         table.add_row(
             o.obligor,
@@ -428,7 +450,7 @@ def _print_tables(result: RunResult, console: Console) -> None:
             dt.add_column(column, overflow="fold")
         for d in decisions:
             c = tally_counts(d)
-            state = str(d.status)
+            state = str(d.state)
             dt.add_row(
                 d.id,
                 short_time(d.closes_at),

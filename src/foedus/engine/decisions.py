@@ -1,25 +1,28 @@
-"""Collective decisions: opening, votes, rules, time limits and the clauses they gate.
+"""Collective decisions: opening, votes, rules, time limits, outcomes.
 
-Stage: part of ``engine.runtime`` (a mixin of :class:`~foedus.engine.runtime.Runtime`);
-the rules are in ``docs/semantics.md`` §5.
+Stage: part of the run state (``engine.state``); the rules are in ``docs/semantics.md``
+§5. A decision resolves at the vote that makes its outcome certain, or when its time to
+decide ends; the state then fires, or records as not arisen, the clauses gated on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from heapq import heappush
 from typing import Any
 
-from foedus.engine.deadlines import due_at
-from foedus.engine.matching import Bindings, fmt_time
+from foedus.engine.clock import Clock
+from foedus.engine.matching import Bindings
 from foedus.engine.model import DecisionStatus
-from foedus.engine.plan import ClausePlan
-from foedus.engine.records import CHOICES, OPEN, DecisionItem
+from foedus.engine.plan import DecisionPlan
+from foedus.engine.records import DecisionRecord, RecordStore
 from foedus.events.model import Event
-from foedus.language.model import Rule, RuleKind, TriggerKind
+from foedus.language.model import Rule, RuleKind
 
-__all__ = ["Decisions", "votes_needed"]
+__all__ = ["CHOICES", "Decisions", "outcome", "votes_needed"]
+
+CHOICES = ("yes", "no", "abstain")
+OutcomeFn = Callable[[DecisionRecord], None]
 
 
 def votes_needed(rule: Rule, n: int) -> int:
@@ -39,118 +42,109 @@ def votes_needed(rule: Rule, n: int) -> int:
     return rule.k
 
 
-class Decisions:
-    """Decisions open, count votes and resolve (works on the state of ``Runtime``)."""
+def outcome(rule: Rule, n: int, tally: Mapping[str, str]) -> DecisionStatus | None:
+    """The result the votes so far make certain (table in docs/semantics.md §5), or None.
 
-    def _open_decision(
+    >>> outcome(Rule(RuleKind.MAJORITY), 5, {"US": "no", "GB": "abstain", "FR": "no"})
+    <DecisionStatus.REJECTED: 'rejected'>
+    """
+    values = list(tally.values())
+    yes, no = values.count("yes"), values.count("no")
+    silent = n - len(values)
+    if rule.kind is RuleKind.CONSENSUS:
+        if no:
+            return DecisionStatus.REJECTED
+        return DecisionStatus.ADOPTED if silent == 0 else None
+    need = votes_needed(rule, n)
+    if yes >= need:
+        return DecisionStatus.ADOPTED
+    if yes + silent < need:
+        return DecisionStatus.REJECTED
+    return None
+
+
+class Decisions:
+    """The decisions of a run: open ones by clause, oldest first."""
+
+    __slots__ = ("clock", "open", "resolved", "store")
+
+    def __init__(self, store: RecordStore, clock: Clock, resolved: OutcomeFn) -> None:
+        self.store = store
+        self.clock = clock
+        self.resolved = resolved
+        self.open: dict[str, dict[str, DecisionRecord]] = {}  # clause -> id -> decision
+
+    def clone(self, store: RecordStore, clock: Clock, resolved: OutcomeFn,
+              memo: dict[int, Any]) -> Decisions:
+        new = Decisions(store, clock, resolved)
+        new.open = {c: {k: memo[id(d)] for k, d in opened.items()}
+                    for c, opened in self.open.items()}
+        return new
+
+    def open_decision(
         self,
-        plan: ClausePlan,
+        plan: DecisionPlan,
+        voters: tuple[str, ...],
         bindings: Bindings,
         trigger_id: str | None,
         at: datetime | None,
         key: str,
-        trigger_fields: Mapping[str, Any],
-        voters: tuple[str, ...],
-    ) -> None:
-        """Open a decision instance with its voters and time to decide."""
-        assert plan.deadline is not None
-        closes = due_at(plan.deadline, self._anchor(plan, bindings, at), self.plan.calendars)
+        fields: Mapping[str, Any],
+    ) -> str | None:
+        """Open a decision with its voters and time to decide; or say why none opened."""
+        closes = plan.deadline.due(at, bindings)
         if closes is None or at is None:
-            self._not_arisen(at, plan, trigger_id or key, "the decision has no time to decide")
-            return
-        dec = DecisionItem()
-        dec.id = f"{plan.id}/{key}"
-        dec.plan = plan
-        dec.trigger_id = trigger_id
-        dec.trigger_at = at
-        dec.trigger_fields = trigger_fields
-        dec.closes_at = closes
-        dec.voters = voters
-        dec.voter_set = frozenset(voters)
-        dec.tally = {}
-        dec.vote_ids = []
-        dec.status = OPEN
-        dec.resolved_at = None
-        dec.resolved_by = None
-        dec.bindings = bindings
-        self.dec_open.setdefault(plan.id, {})[dec.id] = dec
-        self.decisions.append(dec)
-        self.seq += 1
-        heappush(self.heap, (closes, self.seq, dec))
+            return "the decision has no time to decide"
+        dec = DecisionRecord(plan, f"{plan.clause.id}/{key}", voters, trigger_id, at, fields,
+                             closes, bindings)
+        self.open.setdefault(plan.clause.id, {})[dec.id] = dec
+        self.store.decisions.append(dec)
+        self.clock.schedule(closes, dec)
+        return None
 
-    def _votes(self, ev: Event, plans: list[ClausePlan]) -> None:
-        """Count ``ev`` as a vote on the oldest open instance of each decision it names."""
+    def vote(self, ev: Event, plans: tuple[DecisionPlan, ...]) -> None:
+        """Count ``ev`` as a vote on the oldest open instance of the decision it names.
+
+        Only a voter's first vote counts; votes by others and unknown choices are ignored.
+        """
         fields = ev.fields
-        decision = fields.get("decision")
+        named = fields.get("decision")
         for plan in plans:
-            if decision != plan.id:
+            if named != plan.clause.id:
                 continue
-            opened = self.dec_open.get(plan.id)
+            opened = self.open.get(plan.clause.id)
             if not opened:
                 continue
             dec = next(iter(opened.values()))
-            voter = fields.get(plan.actor_field or "by")
+            voter = fields.get(plan.voter_field)
             choice = fields.get("choice")
             if voter not in dec.voter_set or voter in dec.tally or choice not in CHOICES:
                 continue
-            dec.tally[voter] = str(choice)
+            dec.tally[str(voter)] = str(choice)
             dec.vote_ids.append(ev.id)
-            outcome = self._outcome(dec)
-            if outcome is not None:
-                self._resolve(dec, outcome, ev.at, ev.id)
+            result = outcome(plan.rule, len(dec.voters), dec.tally)
+            if result is not None:
+                self.resolve(dec, result, ev.at, ev.id)
 
-    @staticmethod
-    def _outcome(dec: DecisionItem) -> DecisionStatus | None:
-        """The result the votes so far make certain (table in docs/semantics.md §5), or None."""
-        rule = dec.plan.rule
-        assert rule is not None
-        n = len(dec.voters)
-        values = list(dec.tally.values())
-        yes = values.count("yes")
-        no = values.count("no")
-        silent = n - len(values)
-        kind = rule.kind
-        if kind is RuleKind.CONSENSUS:
-            if no:
-                return DecisionStatus.REJECTED
-            return DecisionStatus.ADOPTED if silent == 0 else None
-        need = votes_needed(rule, n)
-        if yes >= need:
-            return DecisionStatus.ADOPTED
-        if yes + silent < need:
-            return DecisionStatus.REJECTED
-        return None
+    def close(self, dec: DecisionRecord) -> None:
+        """The time to decide has passed without a result: consensus adopts, others lapse."""
+        result = (DecisionStatus.ADOPTED if dec.plan.rule.kind is RuleKind.CONSENSUS
+                  else DecisionStatus.LAPSED)
+        self.resolve(dec, result, dec.closes_at, None)
 
-    def _close(self, dec: DecisionItem) -> None:
-        """The time to decide has passed without a result."""
-        assert dec.plan.rule is not None
-        if dec.plan.rule.kind is RuleKind.CONSENSUS:
-            self._resolve(dec, DecisionStatus.ADOPTED, dec.closes_at, None)
-        else:
-            self._resolve(dec, DecisionStatus.LAPSED, dec.closes_at, None)
+    def lapse_all(self, at: datetime, by: str) -> None:
+        """The treaty terminated: open decisions of non-standalone clauses lapse."""
+        for opened in list(self.open.values()):
+            for dec in list(opened.values()):
+                if not dec.plan.standalone:
+                    self.resolve(dec, DecisionStatus.LAPSED, at, by)
 
-    def _resolve(
-        self, dec: DecisionItem, outcome: DecisionStatus, at: datetime, by: str | None
-    ) -> None:
-        """Settle ``dec`` and fire, or record as not arisen, the clauses gated on it."""
-        dec.status = outcome
+    def resolve(self, dec: DecisionRecord, result: DecisionStatus, at: datetime,
+                by: str | None) -> None:
+        dec.state = result
         dec.resolved_at, dec.resolved_by = at, by
-        opened = self.dec_open[dec.plan.id]
+        opened = self.open[dec.plan.clause.id]
         del opened[dec.id]
         if not opened:
-            del self.dec_open[dec.plan.id]
-        cid = dec.plan.id
-        on_verdict = self.plan.on_verdict
-        fired = {DecisionStatus.ADOPTED: TriggerKind.ADOPTED,
-                 DecisionStatus.REJECTED: TriggerKind.REJECTED}.get(outcome)
-        for kind in (TriggerKind.ADOPTED, TriggerKind.REJECTED):
-            for dep in on_verdict.get((kind, cid), ()):
-                if kind is fired:
-                    bindings = dict(dec.bindings)
-                    if dep.binding:
-                        bindings[dep.binding] = (dec.trigger_fields, dec.trigger_at,
-                                                 dec.trigger_id)
-                    self._fire(dep, bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
-                else:
-                    why = f"decision {dec.id} was {outcome.value} at {fmt_time(at)}"
-                    self._not_arisen(at, dep, dec.trigger_id or dec.id, why)
+            del self.open[dec.plan.clause.id]
+        self.resolved(dec)

@@ -24,7 +24,7 @@ Bindings map a name (``attack``) to ``(fields, at, event id)`` of the bound even
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from foedus.language.model import (
@@ -90,15 +90,25 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
-def fmt_time(at: datetime | None) -> str:
-    """``2022-04-04T10:00+03:00``: minutes unless the instant has seconds."""
+def fmt_time(at: datetime | None, tz: tzinfo | None = None) -> str:
+    """An instant for people, in ``tz`` when given: minutes unless it has seconds; UTC as Z.
+
+    >>> from datetime import UTC, timedelta, timezone
+    >>> t = datetime(2022, 4, 4, 7, tzinfo=UTC)
+    >>> fmt_time(t), fmt_time(t, timezone(timedelta(hours=3)))
+    ('2022-04-04T07:00Z', '2022-04-04T10:00+03:00')
+    """
     if at is None:
         return "the start"
+    if tz is not None:
+        at = at.astimezone(tz)
     if at.second == 0 and at.microsecond == 0:
-        return at.isoformat(timespec="minutes")
-    if at.microsecond == 0:
-        return at.isoformat(timespec="seconds")
-    return at.isoformat()
+        text = at.isoformat(timespec="minutes")
+    elif at.microsecond == 0:
+        text = at.isoformat(timespec="seconds")
+    else:
+        text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def render_value(value: Value, bindings: Bindings | None = None) -> str:

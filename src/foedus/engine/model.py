@@ -1,16 +1,33 @@
-"""Runtime values of the engine: events in, verdicts out.
+"""What a run gives: verdicts with their explanations, decisions, the treaty's status.
 
-Stage: ``language.model.Treaty`` is compiled by ``engine`` into a monitor that consumes
-:class:`~foedus.events.model.Event` values and produces a :class:`RunResult` as of a
-given time.
+Stage: ``engine.results`` builds these values from a run's records; the report and the
+interfaces only read them. A verdict's state is the word ``state`` everywhere: in these
+values, in JSON and on the command line.
+
+Verdicts are views: an :class:`ObligationInstance` reads its fields from the run's
+records when asked, and builds its explanation only when it is read, so counting states
+over a million verdicts formats no text. Times are shown in the treaty's zone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
+from typing import Any, Protocol
+
+__all__ = [
+    "DecisionInstance",
+    "DecisionStatus",
+    "Explanation",
+    "NonArising",
+    "ObligationInstance",
+    "ObligationStatus",
+    "ProhibitionStatus",
+    "RunResult",
+    "TreatyStatus",
+]
 
 
 class ObligationStatus(StrEnum):
@@ -51,23 +68,136 @@ class Explanation:
     events: tuple[str, ...] = ()  # ids of the events that caused it, in order
 
 
-@dataclass(frozen=True, slots=True)
-class ObligationInstance:
-    """One obligation arisen from a clause: who owes what to whom, by when, and its state."""
+class InstanceSource(Protocol):
+    """Where an instance reads its fields: one record of a run (see ``engine.results``).
 
-    id: str  # stable: "<clause>/<trigger event id>/<obligor>"
-    clause: str
-    kind: str  # "obligation" or "prohibition"
-    obligor: str  # a party code, or "any of R" / "2 of R" for collective obligations
-    action: str  # human rendering of the action pattern
-    beneficiary: str | None
-    trigger_event: str | None
-    triggered_at: datetime | None
-    due_at: datetime | None
-    status: ObligationStatus | ProhibitionStatus
-    settled_at: datetime | None  # when the verdict became final
-    settled_by: str | None  # the fulfilling / violating event id, if any
-    explanation: Explanation
+    ``fields`` gives them in the order of ``FIELDS``, times as recorded (any zone).
+    """
+
+    tz: tzinfo
+
+    def fields(self, party: str | None) -> tuple[Any, ...]: ...
+
+    def state(self, party: str | None) -> ObligationStatus | ProhibitionStatus: ...
+
+    def instance_id(self, party: str | None) -> str: ...
+
+    def explain(self, party: str | None) -> Explanation: ...
+
+
+FIELDS = ("id", "clause", "kind", "obligor", "action", "beneficiary", "trigger_event",
+          "triggered_at", "due_at", "state", "settled_at", "settled_by")
+
+
+class ObligationInstance:
+    """One verdict: who owes what to whom, by when, and its state (or a prohibition's).
+
+    ``kind`` is "obligation" or "prohibition"; ``state`` an :class:`ObligationStatus`, or
+    a :class:`ProhibitionStatus` for prohibitions. Equal instances have equal fields and
+    equal explanations.
+    """
+
+    __slots__ = ("_explanation", "_fields", "_party", "_source")
+
+    def __init__(self, source: InstanceSource, party: str | None = None) -> None:
+        self._source = source
+        self._party = party
+        self._fields: tuple[Any, ...] | None = None
+        self._explanation: Explanation | None = None
+
+    def _all(self) -> tuple[Any, ...]:
+        got = self._fields
+        if got is None:
+            got = self._fields = self._source.fields(self._party)
+        return got
+
+    @property
+    def id(self) -> str:
+        """Stable: ``<clause>/<trigger event>/<obligor>``."""
+        if self._fields is None:
+            return self._source.instance_id(self._party)
+        return str(self._fields[0])
+
+    @property
+    def clause(self) -> str:
+        return str(self._all()[1])
+
+    @property
+    def kind(self) -> str:
+        return str(self._all()[2])
+
+    @property
+    def obligor(self) -> str:
+        """A party code, or ``any of R`` / ``2 of R`` for a collective obligation."""
+        return str(self._all()[3])
+
+    @property
+    def action(self) -> str:
+        """The action, as written in the treaty with its references resolved."""
+        return str(self._all()[4])
+
+    @property
+    def beneficiary(self) -> str | None:
+        return self._all()[5]  # type: ignore[no-any-return]
+
+    @property
+    def trigger_event(self) -> str | None:
+        return self._all()[6]  # type: ignore[no-any-return]
+
+    @property
+    def triggered_at(self) -> datetime | None:
+        return self._time(self._all()[7])
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self._time(self._all()[8])
+
+    @property
+    def state(self) -> ObligationStatus | ProhibitionStatus:
+        if self._fields is None:
+            return self._source.state(self._party)
+        return self._fields[9]  # type: ignore[no-any-return]
+
+    @property
+    def settled_at(self) -> datetime | None:
+        """When the verdict became final (None while pending)."""
+        return self._all()[10]  # type: ignore[no-any-return]
+
+    @property
+    def settled_by(self) -> str | None:
+        """The fulfilling, violating or terminating event, if an event settled it."""
+        return self._all()[11]  # type: ignore[no-any-return]
+
+    @property
+    def explanation(self) -> Explanation:
+        got = self._explanation
+        if got is None:
+            got = self._explanation = self._source.explain(self._party)
+        return got
+
+    def _time(self, at: datetime | None) -> datetime | None:
+        return at.astimezone(self._source.tz) if at is not None else None
+
+    def row(self) -> tuple[Any, ...]:
+        """The fields in the order of ``FIELDS``, times as recorded: for fast writers."""
+        return self._all()
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        fields = self._all()
+        times = (self._time(fields[7]), self._time(fields[8]))
+        return (*fields[:7], *times, fields[9], self._time(fields[10]), fields[11],
+                self.explanation)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObligationInstance):
+            return NotImplemented
+        return self.as_tuple() == other.as_tuple()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in zip(FIELDS, self.as_tuple(), strict=False))
+        return f"ObligationInstance({values}, explanation={self.explanation!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +208,7 @@ class DecisionInstance:
     opened_at: datetime
     closes_at: datetime
     voters: tuple[str, ...]
-    status: DecisionStatus
+    state: DecisionStatus
     tally: Mapping[str, str]  # voter -> yes / no / abstain (silent voters absent)
     resolved_at: datetime | None
     explanation: Explanation
@@ -95,13 +225,19 @@ class NonArising:
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """The state of a treaty as of one instant. Same inputs give the same result, byte for byte."""
+    """The state of a treaty as of one instant. Same inputs give the same result, byte for byte.
+
+    ``obligations`` lists obligation instances, prohibition violations and respected
+    prohibitions in the order they arose; it is built on first read (its length is known
+    before). Times are in the treaty's zone.
+    """
 
     treaty: str
     as_of: datetime
     treaty_status: TreatyStatus
-    obligations: tuple[ObligationInstance, ...]
+    obligations: Sequence[ObligationInstance]
     decisions: tuple[DecisionInstance, ...]
-    not_arisen: tuple[NonArising, ...]
+    not_arisen: Sequence[NonArising]
     conditions: Mapping[str, str]  # condition clause id -> human state
-    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # clause -> event ids
+    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # clause -> events
+    zone: str = "UTC"

@@ -33,10 +33,11 @@ from datetime import datetime, timedelta
 from itertools import compress, islice
 from operator import attrgetter, eq, le, lt
 
+from foedus.engine.caches import Caches
 from foedus.engine.model import Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, clause_explanation
-from foedus.engine.runtime import Runtime
+from foedus.engine.state import RunState
 from foedus.events.model import Event
 from foedus.language.model import Treaty
 
@@ -132,8 +133,9 @@ class Monitor:
         self._offset = 0  # events dropped from the front of the log (see ``horizon``)
         self._buffer: list[Event] = []
         self._presorted = False  # the buffer is known to be in (at, id) order
-        self._live = Runtime(self._plan)
-        self._checkpoints: list[Runtime] = [self._live.clone()]
+        self._caches = Caches()  # the plan's rules remembered, shared by every copy
+        self._live = RunState(self._plan, self._caches)
+        self._checkpoints: list[RunState] = [self._live.clone()]
         self._cache: tuple[datetime, RunResult] | None = None
 
     # ------------------------------------------------------------ input
@@ -245,20 +247,14 @@ class Monitor:
         if naive:
             self._refuse([e for e in batch if e.at.utcoffset() is None], "without a time zone")
         floor = self._checkpoints[0]
-        if floor.last_at is not None:  # the horizon dropped the start of the log
-            floor_key = (floor.last_at, floor.last_id or "")
-            clock = floor.clock or floor.last_at
-            self._refuse([e for e in batch if _key(e) <= floor_key or e.at < clock],
+        if floor.clock.last_at is not None:  # the horizon dropped the start of the log
+            self._refuse([e for e in batch if not floor.clock.before(_key(e))],
                          f"older than the horizon of {self.horizon}")
         first = _key(batch[0])
         live = self._live
-        late = (live.last_at is not None and (live.last_at, live.last_id or "") >= first) or (
-            live.clock is not None and live.clock > first[0]
-        )
-        if late:
+        if not live.clock.before(first):
             self._rollback(
-                lambda r: (r.last_at is None or (r.last_at, r.last_id or "") < first)
-                and (r.clock is None or r.clock <= first[0]),
+                lambda r: r.clock.before(first),
                 f"event {batch[0].id} is older than the horizon",
             )
         self._buffer = []
@@ -281,7 +277,7 @@ class Monitor:
             f"{', '.join(e.id for e in events[:5])}; the others are kept"
         )
 
-    def _rollback(self, fits: Callable[[Runtime], bool], why: str) -> None:
+    def _rollback(self, fits: Callable[[RunState], bool], why: str) -> None:
         """Go back to the newest checkpoint that ``fits`` (all those after it are dropped)."""
         keep = [c for c in self._checkpoints if fits(c)]
         if not keep:
@@ -289,27 +285,25 @@ class Monitor:
         self._checkpoints = keep
         self._live = keep[-1].clone()
 
-    def _sync(self, as_of: datetime) -> Runtime:
+    def _sync(self, as_of: datetime) -> RunState:
         """Apply the log up to ``as_of`` to the live state, rolling it back first if needed."""
         self._merge_buffer()
         live = self._live
-        if (live.last_at is not None and live.last_at > as_of) or (
-            live.clock is not None and live.clock > as_of
-        ):
+        if not live.clock.not_after(as_of):
             self._rollback(
-                lambda r: (r.last_at is None or r.last_at <= as_of)
-                and (r.clock is None or r.clock <= as_of),
+                lambda r: r.clock.not_after(as_of),
                 f"as of {as_of.isoformat()} is older than the horizon",
             )
             live = self._live
         log = self._log
         offset = self._offset
         stop = bisect_right(log, as_of, key=lambda e: e.at)
-        if stop > live.pos - offset:
-            live.apply_all(log, live.pos - offset, stop)
+        if stop > live.clock.pos - offset:
+            live.apply(log, live.clock.pos - offset, stop)
             checkpoints = self._checkpoints
-            since = live.pos - checkpoints[-1].pos
-            if since >= max(MIN_CHECKPOINT_GAP, checkpoints[-1].pos - checkpoints[0].pos):
+            since = live.clock.pos - checkpoints[-1].clock.pos
+            span = checkpoints[-1].clock.pos - checkpoints[0].clock.pos
+            if since >= max(MIN_CHECKPOINT_GAP, span):
                 checkpoints.append(live.clone())
                 if len(checkpoints) > MAX_CHECKPOINTS:
                     # thin out the middle, keeping the oldest and the newest ones
@@ -318,18 +312,17 @@ class Monitor:
                 self._forget(live)
         return live
 
-    def _forget(self, live: Runtime) -> None:
+    def _forget(self, live: RunState) -> None:
         """Drop the log and checkpoints that no event within the horizon can need."""
-        assert self.horizon is not None and live.last_at is not None
-        cutoff = live.last_at - self.horizon
+        assert self.horizon is not None and live.clock.last_at is not None
+        cutoff = live.clock.last_at - self.horizon
         checkpoints = self._checkpoints
         usable = [i for i, c in enumerate(checkpoints)
-                  if c.last_at is not None and c.last_at <= cutoff
-                  and (c.clock is None or c.clock <= cutoff)]
+                  if c.clock.last_at is not None and c.clock.not_after(cutoff)]
         if not usable or usable[-1] == 0:
             return
         keep = usable[-1]
         del checkpoints[:keep]
-        drop = checkpoints[0].pos - self._offset
+        drop = checkpoints[0].clock.pos - self._offset
         del self._log[:drop]
         self._offset += drop

@@ -1,19 +1,26 @@
-"""A treaty compiled for monitoring: per-clause plans and indexes by event type.
+"""A treaty compiled for running: one frozen plan per clause, indexed by event type.
 
-Stage: after ``language.check`` (the :class:`~foedus.language.model.Treaty`); before
-``engine.runtime``, whose state machine dispatches each event through ``by_type``.
-Everything here is immutable once built and shared by every copy of the runtime state.
+Stage: after ``language.check`` (the :class:`~foedus.language.model.Treaty`); every
+executor (``engine.state`` one event at a time, ``engine.columns`` a column at a time)
+runs the same :class:`Plan`. The plan holds each rule of the semantics once, as pure
+methods: when a trigger counts (:meth:`TriggerPlan.test`), who owes
+(:meth:`ObligorsPlan.resolve`), what fulfils (:meth:`ActionPlan.test`), for whom
+(:meth:`ClausePlan.beneficiary`) and by when (:meth:`DeadlinePlan.due`). Nothing in a plan
+changes during a run; what an executor caches lives in the executor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from foedus.engine.matching import Matcher, Test, fmt_value, obligors_label
+from foedus.engine.deadlines import add_elapsed, due_at
+from foedus.engine.matching import MISSING, Bindings, Matcher, Test, fmt_value, obligors_label
 from foedus.language.model import (
+    Calendar,
     Clause,
     ClauseKind,
     Condition,
@@ -22,14 +29,15 @@ from foedus.language.model import (
     Deadline,
     DeadlineKind,
     Decision,
+    Guard,
     Obligation,
     Obligors,
+    Op,
     Pattern,
     Permission,
     Prohibition,
     Quantifier,
     Ref,
-    RoleSet,
     Rule,
     Treaty,
     Trigger,
@@ -39,227 +47,436 @@ from foedus.language.model import (
     Window,
 )
 
-__all__ = ["ClausePlan", "Plan", "TypePlan", "compile_treaty"]
+__all__ = [
+    "OUTCOMES",
+    "VERDICTS",
+    "ActionPlan",
+    "ClausePlan",
+    "ConditionPlan",
+    "DeadlinePlan",
+    "DecisionPlan",
+    "ObligationPlan",
+    "ObligorsPlan",
+    "PermissionPlan",
+    "Plan",
+    "ProhibitionPlan",
+    "TriggerPlan",
+    "beneficiary",
+    "compile_treaty",
+    "ref_key",
+]
 
-# units that are a fixed number of hours in UTC (no DST there)
-FIXED_UNITS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
+VERDICTS = (TriggerKind.FULFILLED, TriggerKind.VIOLATED)
+OUTCOMES = (TriggerKind.ADOPTED, TriggerKind.REJECTED)
+# units that are a fixed length of elapsed time when counted in UTC
+FIXED_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 
 
-def _has_ref(value: Any) -> bool:
-    if isinstance(value, Ref):
-        return True
-    if isinstance(value, Pattern):
-        return any(_has_ref(c.value) for c in value.constraints)
-    if isinstance(value, Obligors):
-        return any(isinstance(v, Ref) for v in value.exceptions)
-    return False
+def ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:
+    """The values ``refs`` take under ``bindings``: what a rule that reads them depends on.
+
+    >>> from foedus.language.model import FieldKind
+    >>> r = Ref("attack", "aggressor", FieldKind.PARTY)
+    >>> ref_key((r,), {"attack": ({"aggressor": "RU"}, None, "e1")})
+    'RU'
+    """
+    if len(refs) == 1:
+        ref = refs[0]
+        bound = bindings.get(ref.binding)
+        return bound[0].get(ref.field, MISSING) if bound is not None else MISSING
+    out = []
+    for ref in refs:
+        bound = bindings.get(ref.binding)
+        out.append(bound[0].get(ref.field, MISSING) if bound is not None else MISSING)
+    return tuple(out)
 
 
-@dataclass(eq=False)
+# ---------------------------------------------------------------- parts of a clause
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TriggerPlan:
+    """What makes a clause arise: an event matching a pattern, or another clause's verdict."""
+
+    kind: TriggerKind
+    binding: str | None
+    event: str | None  # the event type of an event trigger
+    pattern: Pattern | None
+    static: Test | None  # the pattern's test (patterns of triggers refer to no binding)
+    carve_outs: bool  # the pattern has `not` / `not within` constraints
+    guard: Guard | None
+    source: str | None  # the clause whose verdict or outcome triggers
+
+    def bind(self, fields: Mapping[str, Any], at: datetime | None, event_id: str | None,
+             bindings: Bindings | None = None) -> Bindings:
+        """The bindings a trigger gives the clause: its name bound to the causing event."""
+        out = dict(bindings) if bindings else {}
+        if self.binding:
+            out[self.binding] = (fields, at, event_id)
+        return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ObligorsPlan:
+    """Who owes (or votes): the members of a role or group minus the exceptions."""
+
+    spec: Obligors
+    static: tuple[str, ...] | None  # when no exception refers to a binding
+    refs: tuple[Ref, ...]
+    label: str  # "guarantor", "any of guarantor", "2 of guarantor"
+    matcher: Matcher
+
+    @property
+    def quantifier(self) -> Quantifier:
+        return self.spec.quantifier
+
+    @property
+    def k(self) -> int:
+        """How many distinct members must act for a collective obligation (1 for any)."""
+        return 1 if self.spec.quantifier is Quantifier.ANY else self.spec.k
+
+    def resolve(self, bindings: Bindings) -> tuple[str, ...]:
+        """The members, in declaration order, minus the exceptions under ``bindings``."""
+        if self.static is not None:
+            return self.static
+        return self.matcher.obligors(self.spec, bindings)
+
+    def none_left(self, bindings: Bindings, decision: bool = False) -> str:
+        """Why no instance arose when every member is excepted."""
+        who = "no voter left" if decision else "no obligor left"
+        why = f"{who}: every {self.spec.among.name} is excepted"
+        if self.spec.exceptions:
+            why += f" ({self.matcher.exceptions_text(self.spec, bindings)})"
+        return why
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ActionPlan:
+    """What an obligor must (or must not, or may) do: a pattern on events of one type."""
+
+    pattern: Pattern
+    event: str
+    actor_field: str | None  # the event type's field that says who acted
+    static: Test | None  # when no constraint refers to a binding
+    refs: tuple[Ref, ...]
+    matcher: Matcher
+
+    def test(self, bindings: Bindings) -> Test:
+        """The test an event's fields must pass, with references resolved."""
+        if self.static is not None:
+            return self.static
+        return self.matcher.pattern(self.pattern, bindings)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DeadlinePlan:
+    """By when: a deadline, and its fixed elapsed length when it has one."""
+
+    spec: Deadline
+    fixed: timedelta | None  # "within N hours", or days/weeks in UTC, from the trigger
+    trigger_binding: str | None
+    calendars: Mapping[str, Calendar]
+
+    def due(self, at: datetime | None, bindings: Bindings) -> datetime | None:
+        """The due instant for a clause triggered at ``at`` (None: no anchor to count from)."""
+        if self.fixed is not None and at is not None:
+            return add_elapsed(at, self.fixed)
+        return due_at(self.spec, self.anchor(at, bindings), self.calendars)
+
+    def anchor(self, at: datetime | None, bindings: Bindings) -> datetime | None:
+        """When the clock starts: the trigger, or the event bound to ``of NAME``."""
+        anchor = self.spec.anchor
+        if anchor is None or anchor == self.trigger_binding:
+            return at
+        bound = bindings.get(anchor)
+        return bound[1] if bound is not None and bound[1] is not None else at
+
+
+# ---------------------------------------------------------------- clauses
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ClausePlan:
-    """One clause, with its patterns precompiled where they do not depend on bindings."""
+    """One clause: its source, its position and its trigger (None: from the start)."""
 
     index: int
     clause: Clause
-    id: str
-    kind: ClauseKind
-    standalone: bool
-    trigger: Trigger | None = None
-    trigger_test: Test | None = None
-    has_carve_outs: bool = False
-    obligors: Obligors | None = None
-    static_obligors: tuple[str, ...] | None = None
-    label: str = ""
-    action: Pattern | None = None
-    actor_field: str | None = None
-    static_action: Test | None = None
-    beneficiary: Value | None = None
-    deadline: Deadline | None = None
-    # fast path: a fixed length from the trigger ("within N hours", or days in UTC)
-    delta: timedelta | None = None
-    # the monitor's fast path applies (each-obligation, fixed deadline, no guard)
-    fast: bool = False
-    obligor_field: str | None = None  # the single reference of the exceptions, if to the trigger
-    action_field: str | None = None  # the single reference of the action, if to the trigger
-    on_fulfilled: bool = False  # another clause is triggered by this one's verdicts
-    on_violated: bool = False
-    binding_name: str | None = None
-    prefix: str = ""
-    action_type: str = ""
-    beneficiary_text: str | None = None
-    window: Window = field(default_factory=Window)
-    rule: Rule | None = None
-    vote_event: str = ""
-    steps: tuple[tuple[Pattern, ...], ...] = ()
-    step_tests: tuple[tuple[Test, ...], ...] = ()
-    effect: ConditionEffect | None = None
-    # references the action pattern and the exceptions depend on, and closures/obligor
-    # tuples already built for given reference values (a pure cache shared by copies)
-    action_refs: tuple[Ref, ...] = ()
-    action_cache: dict[tuple[Any, ...], Test] = field(default_factory=dict)
-    obligor_refs: tuple[Ref, ...] = ()
-    obligor_cache: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
+    trigger: TriggerPlan | None
 
     @property
-    def binding(self) -> str | None:
-        return self.trigger.binding if self.trigger is not None else None
+    def id(self) -> str:
+        return self.clause.id
+
+    @property
+    def kind(self) -> ClauseKind:
+        return self.clause.kind
+
+    @property
+    def standalone(self) -> bool:
+        return self.clause.standalone
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
+class ObligationPlan(ClausePlan):
+    obligors: ObligorsPlan
+    action: ActionPlan
+    beneficiary: Value | None
+    deadline: DeadlinePlan
+
+    def beneficiary_of(self, bindings: Bindings) -> str | None:
+        return beneficiary(self.beneficiary, bindings)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProhibitionPlan(ClausePlan):
+    obligors: ObligorsPlan
+    action: ActionPlan
+    beneficiary: Value | None
+    window: Window
+    deadline: DeadlinePlan | None  # how long a triggered prohibition lasts
+
+    def beneficiary_of(self, bindings: Bindings) -> str | None:
+        return beneficiary(self.beneficiary, bindings)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PermissionPlan(ClausePlan):
+    obligors: ObligorsPlan
+    action: ActionPlan
+    window: Window
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DecisionPlan(ClausePlan):
+    voters: ObligorsPlan
+    rule: Rule
+    deadline: DeadlinePlan
+    vote_event: str
+    voter_field: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConditionPlan(ClausePlan):
+    effect: ConditionEffect
+    steps: tuple[tuple[Pattern, ...], ...]
+    tests: tuple[tuple[Test, ...], ...]
+
+
+def beneficiary(value: Value | None, bindings: Bindings) -> str | None:
+    """For whom a duty is owed: a party, a bound field's value, or a role's name."""
+    if value is None:
+        return None
+    if isinstance(value, Ref):
+        bound = bindings.get(value.binding)
+        got = bound[0].get(value.field, MISSING) if bound is not None else MISSING
+        return got if type(got) is str else fmt_value(got)
+    if isinstance(value, Const):
+        return fmt_value(value.value)
+    return value.name
+
+
+# ---------------------------------------------------------------- the whole treaty
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class TypePlan:
-    """What one event type can do: advance conditions, vote, violate, exercise, trigger."""
+    """What one event type can do, in the order the state applies it."""
 
-    conditions: list[ClausePlan] = field(default_factory=list)
-    votes: list[ClausePlan] = field(default_factory=list)
-    prohibitions: list[ClausePlan] = field(default_factory=list)
-    permissions: list[ClausePlan] = field(default_factory=list)
-    triggers: list[ClausePlan] = field(default_factory=list)
+    conditions: tuple[ConditionPlan, ...] = ()
+    votes: tuple[DecisionPlan, ...] = ()
+    prohibitions: bool = False  # some prohibition forbids events of this type
+    permissions: tuple[PermissionPlan, ...] = ()
+    triggers: tuple[ClausePlan, ...] = ()
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Plan:
     """The whole treaty compiled: clause plans, what each event type does, verdict triggers."""
 
     treaty: Treaty
     matcher: Matcher
-    clauses: list[ClausePlan]
-    by_id: dict[str, ClausePlan]
-    by_type: dict[str, TypePlan]
-    actor_of: dict[str, str | None]
-    on_verdict: dict[tuple[TriggerKind, str], list[ClausePlan]]
-    on_entry: list[ClausePlan]  # non-standalone: arise when the treaty enters into force
-    at_start: list[ClausePlan]  # standalone triggerless clauses, or all when no entry clause
+    clauses: tuple[ClausePlan, ...]
+    by_id: Mapping[str, ClausePlan]
+    by_type: Mapping[str, TypePlan]
+    actor_of: Mapping[str, str | None]
+    on_verdict: Mapping[tuple[TriggerKind, str], tuple[ClausePlan, ...]]
+    on_entry: tuple[ClausePlan, ...]  # arise when the treaty enters into force
+    at_start: tuple[ClausePlan, ...]  # arise at the start of a run
+    standing: tuple[ProhibitionPlan, ...]  # untriggered prohibitions: apply from the start
     has_entry: bool
-    calendars: Mapping[str, Any]
-    prohibition_plans: list[ClausePlan]
-    permission_plans: list[ClausePlan]
-    condition_plans: list[ClausePlan]
+    zone: str = "UTC"
+    conditions: tuple[ConditionPlan, ...] = ()
+    # clauses whose fulfilments / violations trigger other clauses
+    fulfilled_watched: frozenset[str] = frozenset()
+    violated_watched: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return self.treaty.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone in which times are shown: the treaty's."""
+        return ZoneInfo(self.zone)
+
+    def watches(self, kind: TriggerKind, clause_id: str) -> bool:
+        """Whether some clause waits for this verdict or outcome of ``clause_id``."""
+        return (kind, clause_id) in self.on_verdict
+
+    def relevant_types(self) -> frozenset[str]:
+        """Event types that can change a run: triggers, actions, votes, condition steps."""
+        out = set(self.by_type)
+        for c in self.clauses:
+            action = getattr(c, "action", None)
+            if isinstance(action, ActionPlan):
+                out.add(action.event)
+        return frozenset(out)
 
 
-def _clause_plan(index: int, clause: Clause, matcher: Matcher, treaty: Treaty) -> ClausePlan:
-    body = clause.body
-    plan = ClausePlan(index, clause, clause.id, clause.kind, clause.standalone)
-    if isinstance(body, Obligation | Prohibition | Decision):
-        plan.trigger = body.trigger
-        trigger = body.trigger
-        if trigger is not None and trigger.kind is TriggerKind.EVENT and trigger.pattern:
-            plan.trigger_test = matcher.pattern(trigger.pattern, {})
-            plan.has_carve_outs = any(c.op.value in ("!=", "not within")
-                                      for c in trigger.pattern.constraints)
-    if isinstance(body, Obligation | Prohibition | Permission):
-        plan.obligors = body.obligors
-        plan.action = body.action
-        event_type = treaty.event(body.action.event)
-        plan.actor_field = event_type.actor if event_type is not None else None
-        if not _has_ref(body.action):
-            plan.static_action = matcher.pattern(body.action, {})
-        plan.action_refs = tuple(
-            c.value for c in body.action.constraints if isinstance(c.value, Ref)
-        )
-    if isinstance(body, Obligation | Prohibition):
-        plan.beneficiary = body.beneficiary
-    if isinstance(body, Obligation):
-        plan.deadline = body.deadline
-        d = body.deadline
-        if (
-            d.kind is DeadlineKind.WITHIN
-            and d.duration is not None
-            and d.duration.unit in FIXED_UNITS
-            and d.zone == "UTC"
-            and (d.anchor is None or (body.trigger and d.anchor == body.trigger.binding))
-        ):
-            plan.delta = timedelta(hours=d.duration.amount * FIXED_UNITS[d.duration.unit])
-    if isinstance(body, Prohibition):
-        plan.window = body.window
-        plan.deadline = body.deadline
-    if isinstance(body, Permission):
-        plan.window = body.window
-    if isinstance(body, Decision):
-        plan.obligors = body.voters
-        plan.rule = body.rule
-        plan.deadline = body.deadline
-        plan.vote_event = body.vote_event
-        vote_type = treaty.event(body.vote_event)
-        plan.actor_field = (vote_type.actor if vote_type is not None else None) or "by"
-    if isinstance(body, Condition):
-        plan.effect = body.effect
-        plan.steps = body.steps
-        plan.step_tests = tuple(
-            tuple(matcher.pattern(p, {}) for p in step) for step in body.steps
-        )
-    plan.binding_name = plan.trigger.binding if plan.trigger is not None else None
-    plan.prefix = f"{plan.id}/"
-    plan.action_type = plan.action.event if plan.action is not None else ""
-    if isinstance(plan.beneficiary, Const):
-        plan.beneficiary_text = fmt_value(plan.beneficiary.value)
-    elif isinstance(plan.beneficiary, RoleSet):
-        plan.beneficiary_text = plan.beneficiary.name
-    plan.fast = (
-        isinstance(body, Obligation)
-        and plan.delta is not None
-        and body.obligors.quantifier is Quantifier.EACH
-        and body.trigger is not None
-        and body.trigger.kind is TriggerKind.EVENT
-        and body.trigger.guard is None
+def _refs(values: tuple[Value, ...]) -> tuple[Ref, ...]:
+    return tuple(v for v in values if isinstance(v, Ref))
+
+
+def _obligors(spec: Obligors, matcher: Matcher) -> ObligorsPlan:
+    refs = _refs(spec.exceptions)
+    static = None if refs else matcher.obligors(spec, {})
+    return ObligorsPlan(spec, static, refs, obligors_label(spec), matcher)
+
+
+def _action(pattern: Pattern, treaty: Treaty, matcher: Matcher) -> ActionPlan:
+    refs = _refs(tuple(c.value for c in pattern.constraints))
+    declared = treaty.event(pattern.event)
+    actor = declared.actor if declared is not None else None
+    static = None if refs else matcher.pattern(pattern, {})
+    return ActionPlan(pattern, pattern.event, actor, static, refs, matcher)
+
+
+def _deadline(deadline: Deadline, trigger: Trigger | None,
+              calendars: Mapping[str, Calendar]) -> DeadlinePlan:
+    fixed = None
+    binding = trigger.binding if trigger is not None else None
+    d = deadline
+    if (d.kind is DeadlineKind.WITHIN and d.duration is not None
+            and d.duration.unit in FIXED_HOURS and d.zone == "UTC"
+            and trigger is not None and (d.anchor is None or d.anchor == binding)):
+        fixed = timedelta(hours=d.duration.amount * FIXED_HOURS[d.duration.unit])
+    return DeadlinePlan(deadline, fixed, binding, calendars)
+
+
+def _trigger(trigger: Trigger | None, matcher: Matcher) -> TriggerPlan | None:
+    if trigger is None:
+        return None
+    pattern = trigger.pattern if trigger.kind is TriggerKind.EVENT else None
+    return TriggerPlan(
+        kind=trigger.kind,
+        binding=trigger.binding,
+        event=pattern.event if pattern is not None else None,
+        pattern=pattern,
+        static=matcher.pattern(pattern, {}) if pattern is not None else None,
+        carve_outs=pattern is not None
+        and any(c.op in (Op.NE, Op.NOT_WITHIN) for c in pattern.constraints),
+        guard=trigger.guard,
+        source=trigger.clause,
     )
-    binding = plan.binding_name
-    if len(plan.action_refs) == 1 and plan.action_refs[0].binding == binding:
-        plan.action_field = plan.action_refs[0].field
-    if plan.obligors is not None:
-        refs = tuple(v for v in plan.obligors.exceptions if isinstance(v, Ref))
-        if len(refs) == 1 and refs[0].binding == binding:
-            plan.obligor_field = refs[0].field
-        plan.label = obligors_label(plan.obligors)
-        if not _has_ref(plan.obligors):
-            plan.static_obligors = matcher.obligors(plan.obligors, {})
-        plan.obligor_refs = tuple(v for v in plan.obligors.exceptions if isinstance(v, Ref))
-    return plan
+
+
+def _clause_plan(
+    index: int, clause: Clause, treaty: Treaty, matcher: Matcher,
+    calendars: Mapping[str, Calendar],
+) -> ClausePlan:
+    body = clause.body
+    if isinstance(body, Obligation):
+        return ObligationPlan(
+            index, clause, _trigger(body.trigger, matcher),
+            obligors=_obligors(body.obligors, matcher),
+            action=_action(body.action, treaty, matcher),
+            beneficiary=body.beneficiary,
+            deadline=_deadline(body.deadline, body.trigger, calendars),
+        )
+    if isinstance(body, Prohibition):
+        return ProhibitionPlan(
+            index, clause, _trigger(body.trigger, matcher),
+            obligors=_obligors(body.obligors, matcher),
+            action=_action(body.action, treaty, matcher),
+            beneficiary=body.beneficiary,
+            window=body.window,
+            deadline=_deadline(body.deadline, body.trigger, calendars)
+            if body.deadline is not None else None,
+        )
+    if isinstance(body, Permission):
+        return PermissionPlan(
+            index, clause, None,
+            obligors=_obligors(body.obligors, matcher),
+            action=_action(body.action, treaty, matcher),
+            window=body.window,
+        )
+    if isinstance(body, Decision):
+        vote_type = treaty.event(body.vote_event)
+        return DecisionPlan(
+            index, clause, _trigger(body.trigger, matcher),
+            voters=_obligors(body.voters, matcher),
+            rule=body.rule,
+            deadline=_deadline(body.deadline, body.trigger, calendars),
+            vote_event=body.vote_event,
+            voter_field=(vote_type.actor if vote_type is not None else None) or "by",
+        )
+    assert isinstance(body, Condition)
+    return ConditionPlan(
+        index, clause, None,
+        effect=body.effect,
+        steps=body.steps,
+        tests=tuple(tuple(matcher.pattern(p, {}) for p in step) for step in body.steps),
+    )
 
 
 def compile_treaty(treaty: Treaty) -> Plan:
-    """Index the clauses of ``treaty`` by the event types that concern them."""
+    """Compile ``treaty``: a plan per clause, and the clauses each event type concerns."""
     matcher = Matcher(treaty)
-    clauses = [_clause_plan(i, c, matcher, treaty) for i, c in enumerate(treaty.clauses)]
-    by_type: dict[str, TypePlan] = {}
+    calendars = {c.name: c for c in treaty.calendars}
+    clauses = tuple(_clause_plan(i, c, treaty, matcher, calendars)
+                    for i, c in enumerate(treaty.clauses))
+    has_entry = any(isinstance(c, ConditionPlan)
+                    and c.effect is ConditionEffect.ENTRY_INTO_FORCE for c in clauses)
+    slots: dict[str, dict[str, list[ClausePlan]]] = {}
+
+    def slot(event: str, part: str, plan: ClausePlan) -> None:
+        slots.setdefault(event, {}).setdefault(part, []).append(plan)
+
     on_verdict: dict[tuple[TriggerKind, str], list[ClausePlan]] = {}
     on_entry: list[ClausePlan] = []
     at_start: list[ClausePlan] = []
-    has_entry = any(
-        isinstance(c.body, Condition) and c.body.effect is ConditionEffect.ENTRY_INTO_FORCE
-        for c in treaty.clauses
-    )
-
-    def slot(event: str) -> TypePlan:
-        return by_type.setdefault(event, TypePlan())
-
+    standing: list[ProhibitionPlan] = []
     for plan in clauses:
-        body = plan.clause.body
-        if isinstance(body, Condition):
-            for event in sorted({p.event for step in body.steps for p in step}):
-                slot(event).conditions.append(plan)
+        if isinstance(plan, ConditionPlan):
+            for event in sorted({p.event for step in plan.steps for p in step}):
+                slot(event, "conditions", plan)
             continue
-        if isinstance(body, Permission):
-            slot(body.action.event).permissions.append(plan)
+        if isinstance(plan, PermissionPlan):
+            slot(plan.action.event, "permissions", plan)
             continue
-        if isinstance(body, Prohibition):
-            slot(body.action.event).prohibitions.append(plan)
-        if isinstance(body, Decision):
-            slot(body.vote_event).votes.append(plan)
+        if isinstance(plan, ProhibitionPlan):
+            slot(plan.action.event, "prohibitions", plan)
+        if isinstance(plan, DecisionPlan):
+            slot(plan.vote_event, "votes", plan)
         trigger = plan.trigger
-        if trigger is None and isinstance(body, Prohibition):
-            continue  # applies from the start, within its window (see Runtime)
-        if trigger is None or trigger.kind is TriggerKind.IN_FORCE:
-            if plan.standalone or not has_entry:
-                at_start.append(plan)
-            else:
-                on_entry.append(plan)
-        elif trigger.kind is TriggerKind.EVENT and trigger.pattern is not None:
-            slot(trigger.pattern.event).triggers.append(plan)
-        elif trigger.clause is not None:
-            on_verdict.setdefault((trigger.kind, trigger.clause), []).append(plan)
-    for plan in clauses:
-        plan.on_fulfilled = (TriggerKind.FULFILLED, plan.id) in on_verdict
-        plan.on_violated = (TriggerKind.VIOLATED, plan.id) in on_verdict
+        if trigger is None and isinstance(plan, ProhibitionPlan):
+            standing.append(plan)
+        elif trigger is None or trigger.kind is TriggerKind.IN_FORCE:
+            (at_start if plan.standalone or not has_entry else on_entry).append(plan)
+        elif trigger.event is not None:
+            slot(trigger.event, "triggers", plan)
+        elif trigger.source is not None:
+            on_verdict.setdefault((trigger.kind, trigger.source), []).append(plan)
+    by_type = {
+        event: TypePlan(
+            conditions=tuple(parts.get("conditions", ())),  # type: ignore[arg-type]
+            votes=tuple(parts.get("votes", ())),  # type: ignore[arg-type]
+            prohibitions=bool(parts.get("prohibitions")),
+            permissions=tuple(parts.get("permissions", ())),  # type: ignore[arg-type]
+            triggers=tuple(parts.get("triggers", ())),
+        )
+        for event, parts in slots.items()
+    }
     return Plan(
         treaty=treaty,
         matcher=matcher,
@@ -267,12 +484,14 @@ def compile_treaty(treaty: Treaty) -> Plan:
         by_id={p.id: p for p in clauses},
         by_type=by_type,
         actor_of={e.name: e.actor for e in treaty.events},
-        on_verdict=on_verdict,
-        on_entry=on_entry,
-        at_start=at_start,
+        on_verdict={k: tuple(v) for k, v in on_verdict.items()},
+        on_entry=tuple(on_entry),
+        at_start=tuple(at_start),
+        standing=tuple(standing),
         has_entry=has_entry,
-        calendars={c.name: c for c in treaty.calendars},
-        prohibition_plans=[p for p in clauses if p.kind is ClauseKind.PROHIBITION],
-        permission_plans=[p for p in clauses if p.kind is ClauseKind.PERMISSION],
-        condition_plans=[p for p in clauses if p.kind is ClauseKind.CONDITION],
+        zone=treaty.zone,
+        conditions=tuple(c for c in clauses if isinstance(c, ConditionPlan)),
+        fulfilled_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.FULFILLED),
+        violated_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.VIOLATED),
     )
+

@@ -1,111 +1,119 @@
-"""Prohibitions and permissions: periods in which they apply, violations, exercises.
+"""Prohibitions and permissions: when they apply, which acts violate or use them.
 
-Stage: part of ``engine.runtime`` (a mixin of :class:`~foedus.engine.runtime.Runtime`);
-the rules are in ``docs/semantics.md`` §6.
+Stage: part of the run state (``engine.state``); the rules are in ``docs/semantics.md``
+§6. A prohibition applies in periods (from the start, or from each trigger until its
+deadline, within its window); every forbidden act inside a period is one violation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from foedus.engine.matching import MISSING, Bindings, fmt_value
-from foedus.engine.model import ProhibitionStatus
-from foedus.engine.plan import ClausePlan
-from foedus.engine.records import IN_FORCE, Activation, Item, earlier, later
+from foedus.engine.caches import Caches
+from foedus.engine.matching import MISSING, Bindings
+from foedus.engine.plan import PermissionPlan, ProhibitionPlan, beneficiary
+from foedus.engine.records import Period, RecordStore, Violation
 from foedus.events.model import Event
-from foedus.language.model import TriggerKind
 
 __all__ = ["Prohibitions"]
 
+ViolationFn = Callable[[Violation], None]
+
 
 class Prohibitions:
-    """Each act a prohibition forbids is one violation (works on the state of ``Runtime``)."""
+    """The periods in which prohibitions apply, the acts that break them, permissions used."""
 
-    def _activate(
+    __slots__ = ("caches", "periods", "store", "violated")
+
+    def __init__(self, store: RecordStore, caches: Caches, violated: ViolationFn) -> None:
+        self.store = store
+        self.caches = caches
+        self.violated = violated
+        self.periods: dict[str, dict[str, Period]] = {}  # action type -> key -> period
+
+    def clone(self, store: RecordStore, violated: ViolationFn) -> Prohibitions:
+        new = Prohibitions(store, self.caches, violated)
+        new.periods = {t: dict(d) for t, d in self.periods.items()}
+        return new
+
+    def activate(
         self,
-        plan: ClausePlan,
+        plan: ProhibitionPlan,
         bindings: Bindings,
         at: datetime | None,
         end: datetime | None,
         key: str,
-        members: frozenset[str] | None = None,
-        trigger_id: str | None = None,
+        members: tuple[str, ...],
+        trigger_id: str | None,
     ) -> None:
         """Start a period of ``plan`` with id ``<clause>/<key>``; ``key`` "all" is untriggered."""
-        if members is None:
-            members = frozenset(plan.static_obligors or ())
-        test = plan.static_action
-        if test is None and plan.action is not None:
-            test = self.plan.matcher.pattern(plan.action, bindings)
-        start = later(plan.window.start_at, at)
-        stop = earlier(plan.window.end_at, end)
-        act = Activation(plan, f"{plan.id}/{key}", members, start, stop, test,
-                         trigger_id or (None if key == "all" else key), bindings, at)
-        event = plan.action.event if plan.action is not None else ""
-        self.activations.setdefault(event, {})[act.key] = act
-        self.arisen.append(act)
-        self.n_activations += 1
+        test = plan.action.static or self.caches.action_of(plan.action, bindings)
+        period = Period(plan, f"{plan.clause.id}/{key}", frozenset(members),
+                        later(plan.window.start_at, at), earlier(plan.window.end_at, end),
+                        test, trigger_id, at, bindings)
+        self.periods.setdefault(plan.action.event, {})[period.key] = period
+        self.store.arisen.append(period)
+        self.store.n_periods += 1
 
-    def _prohibitions(self, ev: Event, event_type: str) -> None:
-        """``ev`` violates every prohibition period it falls in whose obligors include its actor."""
-        acts = self.activations.get(event_type)
-        if not acts:
+    def check(self, ev: Event, in_force: bool) -> None:
+        """``ev`` violates every period it falls in whose parties include its actor.
+
+        Inside overlapping periods of one clause an act is one violation, recorded against
+        the oldest period; the others are breached all the same (none is respected).
+        """
+        periods = self.periods.get(ev.type)
+        if not periods:
             return
-        at = ev.at
-        fields = ev.fields
-        in_force = self.status is IN_FORCE
-        violated: set[str] | None = None  # clauses this event already violated
-        for act in list(acts.values()):
-            plan = act.plan
-            if not (in_force or plan.standalone):
+        at, fields = ev.at, ev.fields
+        store = self.store
+        violated: set[str] = set()
+        for period in list(periods.values()):
+            plan = period.plan
+            if not (in_force or plan.standalone) or not period.covers(at):
                 continue
-            if act.start_at is not None and at < act.start_at:
+            actor = fields.get(plan.action.actor_field or "", MISSING)
+            if actor not in period.members or not period.test(fields):
                 continue
-            if act.end_at is not None and at > act.end_at:
+            store.breaches[period.key] = store.breaches.get(period.key, 0) + 1
+            if plan.clause.id in violated:
                 continue
-            actor = fields.get(plan.actor_field or "", MISSING)
-            if actor not in act.members or (act.test is not None and not act.test(fields)):
-                continue
-            self.breaches[act.key] = self.breaches.get(act.key, 0) + 1
-            # inside overlapping periods of one clause the act is still one violation,
-            # recorded against the oldest period; the others are breached all the same
-            if violated is None:
-                violated = {plan.id}
-            elif plan.id in violated:
-                continue
-            else:
-                violated.add(plan.id)
-            beneficiary = None
-            if plan.beneficiary is not None:
-                got = self.plan.matcher.resolve(plan.beneficiary, act.bindings)
-                beneficiary = (
-                    plan.beneficiary.name if isinstance(got, frozenset) else fmt_value(got)
-                )
-            item = Item(f"{plan.id}/{ev.id}/{actor}", plan, actor, (actor,), 1, beneficiary,
-                        act.trigger_id, act.trigger_at,
-                        fields, None, act.test, act.bindings)
-            item.kind = "prohibition"
-            item.status = ProhibitionStatus.VIOLATED
-            item.settled_at, item.settled_by = at, ev.id
-            self.arisen.append(item)
-            self.n_instances += 1
-            if plan.on_violated:
-                self._verdict(TriggerKind.VIOLATED, item, at, fields)
+            violated.add(plan.clause.id)
+            owed = beneficiary(plan.beneficiary, period.bindings)
+            violation = Violation(period, actor, ev.id, at, fields, owed)
+            store.arisen.append(violation)
+            store.n_instances += 1
+            self.violated(violation)
 
-    def _permissions(self, ev: Event, plans: list[ClausePlan]) -> None:
-        """Record ``ev`` under each permission it exercises."""
-        in_force = self.status is IN_FORCE
+    def exercise(self, ev: Event, plans: tuple[PermissionPlan, ...], in_force: bool) -> None:
+        """Record ``ev`` under each permission it uses."""
+        at, fields = ev.at, ev.fields
         for plan in plans:
             if not (in_force or plan.standalone):
                 continue
             window = plan.window
-            if window.start_at is not None and ev.at < window.start_at:
+            if (window.start_at is not None and at < window.start_at) or (
+                    window.end_at is not None and at > window.end_at):
                 continue
-            if window.end_at is not None and ev.at > window.end_at:
+            actor = fields.get(plan.action.actor_field or "", MISSING)
+            members = plan.obligors.static
+            if members is not None and actor not in members:
                 continue
-            actor = ev.fields.get(plan.actor_field or "", MISSING)
-            if plan.static_obligors is not None and actor not in plan.static_obligors:
+            test = plan.action.static
+            if test is not None and not test(fields):
                 continue
-            if plan.static_action is not None and not plan.static_action(ev.fields):
-                continue
-            self.permissions[plan.id].append(ev.id)
+            self.store.permissions[plan.clause.id].append(ev.id)
+
+
+def later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two optional instants (None is no bound)."""
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
+
+
+def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two optional instants (None is no bound)."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)

@@ -1,292 +1,323 @@
-"""Records of a run: obligation instances, each-groups, decisions, prohibition periods.
+"""The record store of a run: what arose, what was settled, what did not arise and why.
 
-Stage: created and settled by ``engine.runtime`` (and its parts ``engine.conditions``,
-``engine.prohibitions``, ``engine.decisions``); read by ``engine.results``. Mutable while
-open, never changed once settled, so copies of the state share settled records.
+Stage: written by the executors (``engine.state``, ``engine.columns``) through the rules
+of ``engine.plan``; read by ``engine.results``, which builds the public result values
+from it lazily. A record is mutable while open and never changes once settled, so a
+copy of the state shares its settled records.
+
+Record kinds, one per thing the semantics distinguishes:
+
+* :class:`EachRecord` — the instances of an `each` obligation that arose together (one
+  record, one verdict per obligor);
+* :class:`CollectiveRecord` — an `any of` / `at least k of` obligation (one instance);
+* :class:`Violation` — an act a prohibition forbids (settled at birth);
+* :class:`Period` — a span of time in which a prohibition applies (respected unless
+  breached);
+* :class:`DecisionRecord` — a collective decision;
+* :class:`NonArising` — a trigger that created nothing, and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
-from foedus.engine.matching import MISSING, Bindings, Test
-from foedus.engine.model import DecisionStatus, ObligationStatus, ProhibitionStatus, TreatyStatus
-from foedus.engine.plan import ClausePlan
-from foedus.language.model import Ref
+from foedus.engine.matching import Bindings, Test
+from foedus.engine.model import DecisionStatus, ObligationStatus
+from foedus.engine.plan import DecisionPlan, ObligationPlan, ProhibitionPlan
 
 __all__ = [
-    "Activation",
-    "DecisionItem",
-    "Group",
-    "Item",
-    "cached",
-    "earlier",
-    "later",
-    "ref_key",
+    "CollectiveRecord",
+    "DecisionRecord",
+    "EachRecord",
+    "NonArising",
+    "ObligationRecord",
+    "Period",
+    "Record",
+    "RecordStore",
+    "Verdict",
+    "Violation",
 ]
 
 PENDING = ObligationStatus.PENDING
-FULFILLED = ObligationStatus.FULFILLED
-VIOLATED = ObligationStatus.VIOLATED
-DISCHARGED = ObligationStatus.DISCHARGED
-OPEN = DecisionStatus.OPEN
-IN_FORCE = TreatyStatus.IN_FORCE
-CHOICES = ("yes", "no", "abstain")
-# distinct reference values whose matchers and obligor sets a clause keeps (see ``cached``)
-CACHE_LIMIT = 4096
-
-T = TypeVar("T")
+# A settled instance: (state, when it became final, the event that settled it, if any).
+Verdict = tuple[ObligationStatus, datetime | None, str | None]
 
 
-class Item:
-    """An obligation instance, or a prohibition violation (settled at birth)."""
+class EachRecord:
+    """The instances of an `each` obligation that arose from one trigger.
 
-    __slots__ = (
-        "acted",
-        "beneficiary",
-        "bindings",
-        "due_at",
-        "id",
-        "k",
-        "kind",
-        "members",
-        "obligor",
-        "plan",
-        "settled_at",
-        "settled_by",
-        "status",
-        "test",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-    )
-
-    def __init__(
-        self,
-        id: str,
-        plan: ClausePlan,
-        obligor: str,
-        members: tuple[str, ...],
-        k: int,
-        beneficiary: str | None,
-        trigger_id: str | None,
-        trigger_at: datetime | None,
-        trigger_fields: Mapping[str, Any],
-        due: datetime | None,
-        test: Test | None,
-        bindings: Bindings,
-    ) -> None:
-        self.id = id
-        self.plan = plan
-        self.kind = "obligation"
-        self.obligor = obligor
-        self.members = members
-        self.k = k
-        self.acted: dict[str, str] | None = None
-        self.beneficiary = beneficiary
-        self.trigger_id = trigger_id
-        self.trigger_at = trigger_at
-        self.trigger_fields = trigger_fields
-        self.due_at = due
-        self.status: ObligationStatus | ProhibitionStatus = PENDING
-        self.settled_at: datetime | None = None
-        self.settled_by: str | None = None
-        self.test = test
-        self.bindings = bindings
-
-    def copy(self) -> Item:
-        new = Item.__new__(Item)
-        for name in Item.__slots__:
-            setattr(new, name, getattr(self, name))
-        if self.acted is not None:
-            new.acted = dict(self.acted)
-        return new
-
-
-class Group:
-    """The instances of an `each` obligation that arose together: one record, one per obligor.
-
-    ``outcome`` holds the verdict of every settled obligor as ``(status, at, event id)``;
-    the others are pending. :meth:`item` gives the per-obligor view.
+    ``outcome`` holds the verdict of every settled obligor; the others are pending.
+    ``open`` is true while any obligor is pending.
     """
 
-    __slots__ = (
-        "beneficiary",
-        "bindings",
-        "due_at",
-        "key",
-        "n_open",
-        "obligors",
-        "outcome",
-        "plan",
-        "status",
-        "test",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-    )
+    __slots__ = ("beneficiary", "bindings", "due_at", "key", "n_open", "obligors", "open",
+                 "outcome", "plan", "test", "trigger_at", "trigger_fields", "trigger_id")
 
     def __init__(
         self,
+        plan: ObligationPlan,
         key: str,
-        plan: ClausePlan,
         obligors: tuple[str, ...],
         beneficiary: str | None,
         trigger_id: str | None,
         trigger_at: datetime | None,
         trigger_fields: Mapping[str, Any],
-        due: datetime,
-        test: Test | None,
+        due_at: datetime,
+        test: Test,
         bindings: Bindings,
     ) -> None:
-        self.key = key
         self.plan = plan
+        self.key = key  # "<clause>/<trigger>/": instance ids are key + obligor
         self.obligors = obligors
         self.beneficiary = beneficiary
         self.trigger_id = trigger_id
         self.trigger_at = trigger_at
         self.trigger_fields = trigger_fields
-        self.due_at = due
+        self.due_at = due_at
         self.test = test
         self.bindings = bindings
-        self.outcome: dict[str, tuple[ObligationStatus, datetime | None, str | None]] = {}
+        self.outcome: dict[str, Verdict] = {}
         self.n_open = len(obligors)
-        self.status: ObligationStatus | None = PENDING  # None once every obligor is settled
+        self.open = True
 
-    def copy(self) -> Group:
-        new = Group.__new__(Group)
-        for name in Group.__slots__:
+    def settle(self, party: str, verdict: Verdict) -> None:
+        self.outcome[party] = verdict
+        self.n_open -= 1
+        if self.n_open == 0:
+            self.open = False
+
+    def copy(self) -> EachRecord:
+        new = EachRecord.__new__(EachRecord)
+        for name in EachRecord.__slots__:
             setattr(new, name, getattr(self, name))
         new.outcome = dict(self.outcome)
         return new
 
-    def settle(self, party: str, status: ObligationStatus, at: datetime | None,
-               by: str | None) -> None:
-        self.outcome[party] = (status, at, by)
-        self.n_open -= 1
-        if self.n_open == 0:
-            self.status = None
 
-    def item(self, party: str) -> Item:
-        """The obligation instance of one obligor."""
-        item = Item(self.key + party, self.plan, party, (party,), 1, self.beneficiary,
-                    self.trigger_id, self.trigger_at, self.trigger_fields, self.due_at,
-                    self.test, self.bindings)
-        got = self.outcome.get(party)
-        if got is not None:
-            item.status, item.settled_at, item.settled_by = got
-        return item
+class CollectiveRecord:
+    """One `any of` / `at least k of` obligation: met once ``k`` distinct members acted."""
+
+    __slots__ = ("acted", "beneficiary", "bindings", "due_at", "id", "k", "label", "members",
+                 "open", "plan", "test", "trigger_at", "trigger_fields", "trigger_id",
+                 "verdict")
+
+    def __init__(
+        self,
+        plan: ObligationPlan,
+        id: str,
+        members: tuple[str, ...],
+        beneficiary: str | None,
+        trigger_id: str | None,
+        trigger_at: datetime | None,
+        trigger_fields: Mapping[str, Any],
+        due_at: datetime,
+        test: Test,
+        bindings: Bindings,
+    ) -> None:
+        self.plan = plan
+        self.id = id
+        self.label = plan.obligors.label
+        self.members = members
+        self.k = plan.obligors.k
+        self.beneficiary = beneficiary
+        self.trigger_id = trigger_id
+        self.trigger_at = trigger_at
+        self.trigger_fields = trigger_fields
+        self.due_at = due_at
+        self.test = test
+        self.bindings = bindings
+        self.acted: dict[str, str] = {}  # member -> the event by which it acted
+        self.verdict: Verdict | None = None
+        self.open = True
+
+    def settle(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.open = False
+
+    def copy(self) -> CollectiveRecord:
+        new = CollectiveRecord.__new__(CollectiveRecord)
+        for name in CollectiveRecord.__slots__:
+            setattr(new, name, getattr(self, name))
+        new.acted = dict(self.acted)
+        return new
 
 
-class DecisionItem:
-    """An open or resolved collective decision."""
+ObligationRecord = EachRecord | CollectiveRecord
 
-    __slots__ = (
-        "bindings",
-        "closes_at",
-        "id",
-        "plan",
-        "resolved_at",
-        "resolved_by",
-        "status",
-        "tally",
-        "trigger_at",
-        "trigger_fields",
-        "trigger_id",
-        "vote_ids",
-        "voter_set",
-        "voters",
-    )
 
-    def copy(self) -> DecisionItem:
-        new = DecisionItem.__new__(DecisionItem)
-        for name in DecisionItem.__slots__:
+class Violation:
+    """An act that a prohibition forbade: one violated instance, settled by the act."""
+
+    __slots__ = ("actor", "at", "beneficiary", "event_id", "fields", "period", "plan")
+    open = False
+
+    def __init__(self, period: Period, actor: str, event_id: str, at: datetime,
+                 fields: Mapping[str, Any], beneficiary: str | None) -> None:
+        self.plan = period.plan
+        self.period = period
+        self.actor = actor
+        self.event_id = event_id
+        self.at = at
+        self.fields = fields
+        self.beneficiary = beneficiary
+
+    @property
+    def id(self) -> str:
+        return f"{self.plan.id}/{self.event_id}/{self.actor}"
+
+
+class Period:
+    """A span in which a prohibition applies to some parties (never changes once made)."""
+
+    __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "test",
+                 "trigger_at", "trigger_id")
+    open = False
+
+    def __init__(
+        self,
+        plan: ProhibitionPlan,
+        key: str,
+        members: frozenset[str],
+        start_at: datetime | None,
+        end_at: datetime | None,
+        test: Test,
+        trigger_id: str | None,
+        trigger_at: datetime | None,
+        bindings: Bindings,
+    ) -> None:
+        self.plan = plan
+        self.key = key  # "<clause>/<trigger or all>": the id of its respected entry
+        self.members = members
+        self.start_at = start_at
+        self.end_at = end_at
+        self.test = test
+        self.trigger_id = trigger_id
+        self.trigger_at = trigger_at
+        self.bindings = bindings
+
+    def covers(self, at: datetime) -> bool:
+        return (self.start_at is None or at >= self.start_at) and (
+            self.end_at is None or at <= self.end_at)
+
+
+class DecisionRecord:
+    """A collective decision: its voters, time to decide, votes and outcome."""
+
+    __slots__ = ("bindings", "closes_at", "id", "plan", "resolved_at", "resolved_by", "state",
+                 "tally", "trigger_at", "trigger_fields", "trigger_id", "vote_ids",
+                 "voter_set", "voters")
+
+    def __init__(
+        self,
+        plan: DecisionPlan,
+        id: str,
+        voters: tuple[str, ...],
+        trigger_id: str | None,
+        trigger_at: datetime,
+        trigger_fields: Mapping[str, Any],
+        closes_at: datetime,
+        bindings: Bindings,
+    ) -> None:
+        self.plan = plan
+        self.id = id
+        self.voters = voters
+        self.voter_set = frozenset(voters)
+        self.trigger_id = trigger_id
+        self.trigger_at = trigger_at
+        self.trigger_fields = trigger_fields
+        self.closes_at = closes_at
+        self.bindings = bindings
+        self.tally: dict[str, str] = {}  # voter -> yes / no / abstain, first vote only
+        self.vote_ids: list[str] = []
+        self.state = DecisionStatus.OPEN
+        self.resolved_at: datetime | None = None
+        self.resolved_by: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state is DecisionStatus.OPEN
+
+    def copy(self) -> DecisionRecord:
+        new = DecisionRecord.__new__(DecisionRecord)
+        for name in DecisionRecord.__slots__:
             setattr(new, name, getattr(self, name))
         new.tally = dict(self.tally)
         new.vote_ids = list(self.vote_ids)
         return new
 
 
-class Activation:
-    """A period in which a prohibition applies to a set of obligors (immutable)."""
+class NonArising(NamedTuple):
+    """A trigger that created nothing: when, which clause, which event, and why."""
 
-    __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "status", "test",
-                 "trigger_at", "trigger_id")
-
-    def __init__(
-        self,
-        plan: ClausePlan,
-        key: str,
-        members: frozenset[str],
-        start_at: datetime | None,
-        end_at: datetime | None,
-        test: Test | None,
-        trigger_id: str | None,
-        bindings: Bindings,
-        trigger_at: datetime | None = None,
-    ) -> None:
-        self.trigger_at = trigger_at
-        self.status = None  # never pending: copies share it
-        self.plan = plan
-        self.key = key
-        self.members = members
-        self.start_at = start_at
-        self.end_at = end_at
-        self.test = test
-        self.trigger_id = trigger_id
-        self.bindings = bindings
+    at: datetime | None
+    clause_index: int
+    clause: str
+    event: str
+    reason: str
 
 
-def cached(cache: dict[Any, T], key: Any, build: Callable[[], T]) -> T:
-    """``cache[key]``, from ``build()`` on a miss.
-
-    The caches of a clause plan map reference values to what depends on them (matchers,
-    obligor sets). Past ``CACHE_LIMIT`` values the cache starts over, so a log with many
-    distinct values does not grow it without bound.
-
-    >>> cache = {}
-    >>> cached(cache, "RU", lambda: ("US", "GB")), cache
-    (('US', 'GB'), {'RU': ('US', 'GB')})
-    """
-    got = cache.get(key)
-    if got is None:
-        got = build()
-        if len(cache) > CACHE_LIMIT:
-            cache.clear()
-        cache[key] = got
-    return got
+Record = EachRecord | CollectiveRecord | Violation | Period
 
 
-def ref_key(refs: tuple[Ref, ...], bindings: Bindings) -> Any:
-    """The values ``refs`` take under ``bindings``: a cache key for what depends on them."""
-    if len(refs) == 1:
-        ref = refs[0]
-        bound = bindings.get(ref.binding)
-        return bound[0].get(ref.field, MISSING) if bound is not None else MISSING
-    out = []
-    for ref in refs:
-        bound = bindings.get(ref.binding)
-        out.append(bound[0].get(ref.field, MISSING) if bound is not None else MISSING)
-    return tuple(out)
+class RecordStore:
+    """Every record of a run, in the order it arose (the order of the output)."""
 
+    __slots__ = ("arisen", "breaches", "decisions", "first_open", "n_instances", "n_periods",
+                 "not_arisen", "permissions")
 
-def later(a: datetime | None, b: datetime | None) -> datetime | None:
-    """The later of two optional instants (None is no bound)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
+    def __init__(self, permission_ids: tuple[str, ...] = ()) -> None:
+        self.arisen: list[Record] = []
+        self.first_open = 0  # every record before this index is settled
+        self.n_instances = 0  # obligation and violation instances (an each-record counts n)
+        self.n_periods = 0
+        self.breaches: dict[str, int] = {}  # period key -> violations in it
+        self.decisions: list[DecisionRecord] = []
+        self.not_arisen: list[NonArising] = []
+        self.permissions: dict[str, list[str]] = {p: [] for p in permission_ids}
 
+    def oldest_open(self) -> int:
+        """Index in ``arisen`` of the oldest record that may still be open."""
+        arisen = self.arisen
+        first = self.first_open
+        while first < len(arisen) and not arisen[first].open:
+            first += 1
+        self.first_open = first
+        return first
 
-def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
-    """The earlier of two optional instants (None is no bound)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a, b)
+    def open_records(self) -> list[ObligationRecord]:
+        """The obligation records still open, in the order they arose."""
+        return [x for x in self.arisen[self.oldest_open():]
+                if x.open and isinstance(x, EachRecord | CollectiveRecord)]
 
+    def size(self) -> int:
+        """The number of entries the result lists: instances, and periods not breached."""
+        return self.n_instances + self.n_periods - len(self.breaches)
 
+    def clone(self, memo: dict[int, Any]) -> RecordStore:
+        """A copy that shares settled records; open ones are copied and noted in ``memo``."""
+        new = RecordStore.__new__(RecordStore)
+        arisen = list(self.arisen)
+        first = self.oldest_open()
+        for i in range(first, len(arisen)):
+            x = arisen[i]
+            if x.open:
+                copy = x.copy()  # type: ignore[union-attr]
+                memo[id(x)] = copy
+                arisen[i] = copy
+        new.arisen = arisen
+        new.first_open = first
+        new.n_instances = self.n_instances
+        new.n_periods = self.n_periods
+        new.breaches = dict(self.breaches)
+        decisions = list(self.decisions)
+        for i, dec in enumerate(decisions):
+            if dec.open:
+                copy = dec.copy()
+                memo[id(dec)] = copy
+                decisions[i] = copy
+        new.decisions = decisions
+        new.not_arisen = list(self.not_arisen)
+        new.permissions = {k: list(v) for k, v in self.permissions.items()}
+        return new

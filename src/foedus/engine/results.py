@@ -1,16 +1,18 @@
-"""From runtime state to a :class:`RunResult`, with an :class:`Explanation` for every entry.
+"""From a run's records to a :class:`RunResult`, with an :class:`Explanation` for every entry.
 
-Stage: after ``engine.runtime`` (the state as of one instant); before the report and the
-CLI, which only render these values. Explanations are built here, lazily, so the hot
-path of the monitor never formats a string.
+Stage: after the executors (a :class:`~foedus.engine.state.RunState` as of one instant);
+before the report and the interfaces, which only render these values. Nothing is built
+before it is read: :class:`LazyTuple` holds the records, each
+:class:`~foedus.engine.model.ObligationInstance` reads its record when asked, and an
+explanation's text is formatted only when the explanation is read. Times are shown in the
+treaty's zone, whatever zone the events were written in.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
-from functools import partial
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
@@ -25,10 +27,19 @@ from foedus.engine.model import (
     ProhibitionStatus,
     RunResult,
 )
-from foedus.engine.plan import ClausePlan
-from foedus.engine.records import Activation, DecisionItem, Group, Item, ref_key
-from foedus.engine.runtime import Runtime
-from foedus.language.model import RuleKind
+from foedus.engine.plan import ClausePlan, ConditionPlan, Plan, ref_key
+from foedus.engine.records import (
+    CollectiveRecord,
+    DecisionRecord,
+    EachRecord,
+    Period,
+    Record,
+    RecordStore,
+    Violation,
+)
+from foedus.engine.records import NonArising as NonArisingRecord
+from foedus.engine.state import RunState
+from foedus.language.model import ClauseKind, RuleKind
 
 __all__ = ["LazyTuple", "build_result", "clause_explanation", "fmt_time"]
 
@@ -37,6 +48,38 @@ T = TypeVar("T")
 PENDING = ObligationStatus.PENDING
 FULFILLED = ObligationStatus.FULFILLED
 VIOLATED = ObligationStatus.VIOLATED
+DISCHARGED = ObligationStatus.DISCHARGED
+
+
+class View:
+    """What the instances of one result share: the zone, the as-of time, rendered actions."""
+
+    __slots__ = ("actions", "as_of", "breaches", "plan", "tz")
+
+    def __init__(self, plan: Plan, as_of: datetime, breaches: dict[str, int]) -> None:
+        self.plan = plan
+        self.tz: tzinfo = plan.tz
+        self.as_of = as_of
+        self.breaches = breaches
+        self.actions: dict[Any, str] = {}
+
+    def time(self, at: datetime | None) -> datetime | None:
+        return at.astimezone(self.tz) if at is not None else None
+
+    def text(self, at: datetime | None) -> str:
+        return fmt_time(at, self.tz)
+
+    def action(self, plan: ClausePlan, record: Any) -> str:
+        """The rendered action of ``plan`` under the record's bindings (shared by groups)."""
+        action = plan.action  # type: ignore[attr-defined]
+        try:
+            key = (plan.index, ref_key(action.refs, record.bindings))
+            got = self.actions.get(key)
+        except TypeError:  # a value that cannot be a key: render it here
+            return render_pattern(action.pattern, record.bindings)
+        if got is None:
+            got = self.actions[key] = render_pattern(action.pattern, record.bindings)
+        return got
 
 
 def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Explanation:
@@ -44,158 +87,210 @@ def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Expl
     return Explanation(clause.id, clause.title, clause.quotes, reason, events)
 
 
-def _origin(item: Item | DecisionItem) -> str:
-    trigger = item.plan.trigger
-    if item.trigger_id is None:
-        return "arose at the start" if item.trigger_at is None else "arose"
-    when = fmt_time(item.trigger_at)
+def _origin(view: View, plan: ClausePlan, trigger_id: str | None,
+            trigger_at: datetime | None) -> str:
+    """How an instance arose, for its explanation."""
+    trigger = plan.trigger
+    if trigger_id is None:
+        return "arose at the start" if trigger_at is None else "arose"
+    when = view.text(trigger_at)
     if trigger is None or trigger.pattern is None:
-        if trigger is not None and trigger.clause is not None:
-            return (f"arose when clause {trigger.clause} was {trigger.kind.value} at {when} "
-                    f"(from event {item.trigger_id})")
-        return f"arose when the treaty entered into force at {when} (event {item.trigger_id})"
-    return f"arose from {trigger.pattern.event} {item.trigger_id} at {when}"
+        if trigger is not None and trigger.source is not None:
+            return (f"arose when clause {trigger.source} was {trigger.kind.value} at {when} "
+                    f"(from event {trigger_id})")
+        return f"arose when the treaty entered into force at {when} (event {trigger_id})"
+    return f"arose from {trigger.pattern.event} {trigger_id} at {when}"
 
 
-def _obligation(item: Item) -> ObligationInstance:
-    plan = item.plan
-    assert plan.action is not None
-    action = render_pattern(plan.action, item.bindings)
-    origin = _origin(item)
-    events: list[str] = [item.trigger_id] if item.trigger_id else []
-    status = item.status
-    due = fmt_time(item.due_at)
-    if item.kind == "prohibition":
-        reason = (f"{item.obligor} did {action} (event {item.settled_by} at "
-                  f"{fmt_time(item.settled_at)}) while the prohibition applied.")
-        events = [e for e in (*events, item.settled_by) if e]
-    elif status is ObligationStatus.FULFILLED:
-        acted = item.acted or {}
-        if item.k > 1 or acted:
-            who = ", ".join(f"{p} ({e})" for p, e in acted.items())
-            reason = (f"It {origin}; due {due}; fulfilled when {len(acted)} of "
-                      f"{plan.obligors.among.name if plan.obligors else '?'} did {action}: {who}.")
-            events.extend(acted.values())
-        else:
-            reason = (f"It {origin}; due {due}; fulfilled by {item.settled_by} at "
-                      f"{fmt_time(item.settled_at)}: {action} by {item.obligor}.")
-            events.append(str(item.settled_by))
-    elif status is ObligationStatus.VIOLATED:
-        acted = item.acted or {}
-        partial = f" (only {len(acted)} of {item.k} acted)" if item.k > 1 else ""
-        reason = f"It {origin}; due {due}; no {action} by {item.obligor} by then{partial}."
-        events.extend(acted.values())
-    elif status is ObligationStatus.DISCHARGED:
-        reason = (f"It {origin}; due {due}; discharged when the treaty terminated at "
-                  f"{fmt_time(item.settled_at)} (event {item.settled_by}).")
-        events.append(str(item.settled_by))
-    else:
-        reason = f"It {origin}; due {due}; no {action} by {item.obligor} yet."
-    return ObligationInstance(
-        id=item.id,
-        clause=plan.id,
-        kind=item.kind,
-        obligor=item.obligor,
-        action=action,
-        beneficiary=item.beneficiary,
-        trigger_event=item.trigger_id,
-        triggered_at=item.trigger_at,
-        due_at=item.due_at,
-        status=status,
-        settled_at=item.settled_at,
-        settled_by=item.settled_by,
-        explanation=_explanation(plan, reason, tuple(events)),
-    )
+# ---------------------------------------------------------------- sources of instances
 
 
-def _group(group: Group, actions: dict[Any, str]) -> list[ObligationInstance]:
-    """The instances of a group: the same as ``_obligation(group.item(p))`` for each obligor,
-    with the parts they share (action, origin, due time) rendered once.
+class EachSource:
+    """The instances of an `each` record, one per obligor."""
 
-    ``actions`` caches the rendered action per clause and values of the action's
-    references, which is all the rendering depends on: groups that share them share it.
-    """
-    plan = group.plan
-    clause = plan.clause
-    assert plan.action is not None
-    bindings = group.bindings
-    try:
-        key = (plan.id, ref_key(plan.action_refs, bindings))
-        action = actions.get(key)
-        if action is None:
-            action = actions[key] = render_pattern(plan.action, bindings)
-    except TypeError:  # a value that cannot be a key: render it here
-        action = render_pattern(plan.action, bindings)
-    head = f"It {_origin(group)}; due {fmt_time(group.due_at)}; "
-    trigger_id = group.trigger_id
-    base = (trigger_id,) if trigger_id else ()
-    outcome = group.outcome
-    key_prefix = group.key
-    clause_id, title, quotes = clause.id, clause.title, clause.quotes
-    plan_id = plan.id
-    beneficiary, trigger_at, due_at = group.beneficiary, group.trigger_at, group.due_at
-    out = []
-    append = out.append
-    for party in group.obligors:
-        got = outcome.get(party)
-        settled_at = settled_by = None
-        events = base
+    __slots__ = ("record", "tz", "view")
+
+    def __init__(self, record: EachRecord, view: View) -> None:
+        self.record = record
+        self.view = view
+        self.tz = view.tz
+
+    def instance_id(self, party: str | None) -> str:
+        return self.record.key + str(party)
+
+    def state(self, party: str | None) -> ObligationStatus:
+        got = self.record.outcome.get(str(party))
+        return PENDING if got is None else got[0]
+
+    def fields(self, party: str | None) -> tuple[Any, ...]:
+        r, view = self.record, self.view
+        got = r.outcome.get(str(party))
+        state, at, by = (PENDING, None, None) if got is None else got
+        return (r.key + str(party), r.plan.clause.id, "obligation", party,
+                view.action(r.plan, r), r.beneficiary, r.trigger_id, r.trigger_at, r.due_at,
+                state, at, by)
+
+    def explain(self, party: str | None) -> Explanation:
+        r, view = self.record, self.view
+        action = view.action(r.plan, r)
+        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at)}; "
+                f"due {view.text(r.due_at)}; ")
+        base = (r.trigger_id,) if r.trigger_id else ()
+        got = r.outcome.get(str(party))
         if got is None:
-            status = PENDING
-            reason = f"{head}no {action} by {party} yet."
+            return _explanation(r.plan, f"{head}no {action} by {party} yet.", base)
+        state, at, by = got
+        if state is FULFILLED:
+            reason = f"{head}fulfilled by {by} at {view.text(at)}: {action} by {party}."
+            return _explanation(r.plan, reason, (*base, str(by)))
+        if state is VIOLATED:
+            return _explanation(r.plan, f"{head}no {action} by {party} by then.", base)
+        reason = (f"{head}discharged when the treaty terminated at {view.text(at)} "
+                  f"(event {by}).")
+        return _explanation(r.plan, reason, (*base, str(by)))
+
+
+class CollectiveSource:
+    """The one instance of an `any of` / `at least k of` record."""
+
+    __slots__ = ("record", "tz", "view")
+
+    def __init__(self, record: CollectiveRecord, view: View) -> None:
+        self.record = record
+        self.view = view
+        self.tz = view.tz
+
+    def instance_id(self, party: str | None) -> str:
+        return self.record.id
+
+    def state(self, party: str | None) -> ObligationStatus:
+        verdict = self.record.verdict
+        return PENDING if verdict is None else verdict[0]
+
+    def fields(self, party: str | None) -> tuple[Any, ...]:
+        r, view = self.record, self.view
+        state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
+        return (r.id, r.plan.clause.id, "obligation", r.label, view.action(r.plan, r),
+                r.beneficiary, r.trigger_id, r.trigger_at, r.due_at, state, at, by)
+
+    def explain(self, party: str | None) -> Explanation:
+        r, view = self.record, self.view
+        action = view.action(r.plan, r)
+        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at)}; "
+                f"due {view.text(r.due_at)}; ")
+        events: list[str] = [r.trigger_id] if r.trigger_id else []
+        state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
+        if state is FULFILLED:
+            who = ", ".join(f"{p} ({e})" for p, e in r.acted.items())
+            among = r.plan.obligors.spec.among.name
+            reason = (f"{head}fulfilled when {len(r.acted)} of {among} did {action}: {who}.")
+            events.extend(r.acted.values())
+        elif state is VIOLATED:
+            partial = f" (only {len(r.acted)} of {r.k} acted)" if r.k > 1 else ""
+            reason = f"{head}no {action} by {r.label} by then{partial}."
+            events.extend(r.acted.values())
+        elif state is DISCHARGED:
+            reason = (f"{head}discharged when the treaty terminated at {view.text(at)} "
+                      f"(event {by}).")
+            events.append(str(by))
         else:
-            status, settled_at, settled_by = got
-            if status is FULFILLED:
-                reason = (f"{head}fulfilled by {settled_by} at {fmt_time(settled_at)}: "
-                          f"{action} by {party}.")
-                events = (*base, str(settled_by))
-            elif status is VIOLATED:
-                reason = f"{head}no {action} by {party} by then."
-            else:
-                reason = (f"{head}discharged when the treaty terminated at "
-                          f"{fmt_time(settled_at)} (event {settled_by}).")
-                events = (*base, str(settled_by))
-        append(ObligationInstance(
-            key_prefix + party, plan_id, "obligation", party, action, beneficiary,
-            trigger_id, trigger_at, due_at, status, settled_at, settled_by,
-            Explanation(clause_id, title, quotes, reason, events),
-        ))
-    return out
+            reason = f"{head}no {action} by {r.label} yet."
+        return _explanation(r.plan, reason, tuple(events))
 
 
-def _respected(act: Activation, as_of: datetime) -> ObligationInstance:
-    plan = act.plan
-    assert plan.action is not None
-    action = render_pattern(plan.action, act.bindings)
-    members = ", ".join(sorted(act.members)) or "nobody"
-    scope = []
-    if act.start_at is not None:
-        scope.append(f"from {fmt_time(act.start_at)}")
-    if act.end_at is not None:
-        scope.append(f"until {fmt_time(act.end_at)}")
-    closed = act.end_at is not None and as_of > act.end_at
-    when = " ".join(scope) or "while the treaty is in force"
-    reason = f"No {action} by {members} {when}, as of {fmt_time(as_of)}."
-    return ObligationInstance(
-        id=act.key,
-        clause=plan.id,
-        kind="prohibition",
-        obligor=plan.label,
-        action=action,
-        beneficiary=None,
-        trigger_event=act.trigger_id,
-        triggered_at=act.trigger_at,
-        due_at=act.end_at,
-        status=ProhibitionStatus.RESPECTED,
-        settled_at=act.end_at if closed else None,
-        settled_by=None,
-        explanation=_explanation(plan, reason, (act.trigger_id,) if act.trigger_id else ()),
-    )
+class ViolationSource:
+    """An act a prohibition forbade."""
+
+    __slots__ = ("record", "tz", "view")
+
+    def __init__(self, record: Violation, view: View) -> None:
+        self.record = record
+        self.view = view
+        self.tz = view.tz
+
+    def instance_id(self, party: str | None) -> str:
+        return self.record.id
+
+    def state(self, party: str | None) -> ProhibitionStatus:
+        return ProhibitionStatus.VIOLATED
+
+    def fields(self, party: str | None) -> tuple[Any, ...]:
+        r, view = self.record, self.view
+        period = r.period
+        return (r.id, r.plan.clause.id, "prohibition", r.actor, view.action(r.plan, period),
+                r.beneficiary, period.trigger_id, period.trigger_at, None,
+                ProhibitionStatus.VIOLATED, r.at, r.event_id)
+
+    def explain(self, party: str | None) -> Explanation:
+        r, view = self.record, self.view
+        action = view.action(r.plan, r.period)
+        reason = (f"{r.actor} did {action} (event {r.event_id} at {view.text(r.at)}) "
+                  "while the prohibition applied.")
+        events = tuple(e for e in (r.period.trigger_id, r.event_id) if e)
+        return _explanation(r.plan, reason, events)
 
 
-def _rule_text(dec: DecisionItem) -> str:
+class RespectedSource:
+    """A period in which a prohibition applied and nobody broke it (so far)."""
+
+    __slots__ = ("record", "tz", "view")
+
+    def __init__(self, record: Period, view: View) -> None:
+        self.record = record
+        self.view = view
+        self.tz = view.tz
+
+    def instance_id(self, party: str | None) -> str:
+        return self.record.key
+
+    def state(self, party: str | None) -> ProhibitionStatus:
+        return ProhibitionStatus.RESPECTED
+
+    def fields(self, party: str | None) -> tuple[Any, ...]:
+        r, view = self.record, self.view
+        closed = r.end_at is not None and view.as_of > r.end_at
+        return (r.key, r.plan.clause.id, "prohibition", r.plan.obligors.label,
+                view.action(r.plan, r), None, r.trigger_id, r.trigger_at, r.end_at,
+                ProhibitionStatus.RESPECTED, r.end_at if closed else None, None)
+
+    def explain(self, party: str | None) -> Explanation:
+        r, view = self.record, self.view
+        action = view.action(r.plan, r)
+        members = ", ".join(sorted(r.members)) or "nobody"
+        scope = []
+        if r.start_at is not None:
+            scope.append(f"from {view.text(r.start_at)}")
+        if r.end_at is not None:
+            scope.append(f"until {view.text(r.end_at)}")
+        when = " ".join(scope) or "while the treaty is in force"
+        reason = f"No {action} by {members} {when}, as of {view.text(view.as_of)}."
+        return _explanation(r.plan, reason, (r.trigger_id,) if r.trigger_id else ())
+
+
+def _instances(records: list[Record], view: View) -> tuple[ObligationInstance, ...]:
+    out: list[ObligationInstance] = []
+    append = out.append
+    breaches = view.breaches
+    for x in records:
+        kind = type(x)
+        if kind is EachRecord:
+            source = EachSource(x, view)  # type: ignore[arg-type]
+            for party in x.obligors:  # type: ignore[union-attr]
+                append(ObligationInstance(source, party))
+        elif kind is CollectiveRecord:
+            append(ObligationInstance(CollectiveSource(x, view)))  # type: ignore[arg-type]
+        elif kind is Violation:
+            append(ObligationInstance(ViolationSource(x, view)))  # type: ignore[arg-type]
+        elif not breaches.get(x.key):  # type: ignore[union-attr]
+            append(ObligationInstance(RespectedSource(x, view)))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- decisions and the rest
+
+
+def _rule_text(dec: DecisionRecord) -> str:
     rule = dec.plan.rule
-    assert rule is not None
     n = len(dec.voters)
     if rule.kind is RuleKind.UNANIMITY:
         return f"unanimity (all {n} must vote yes)"
@@ -208,53 +303,62 @@ def _rule_text(dec: DecisionItem) -> str:
     return "consensus (adopted unless a voter objects)"
 
 
-def _decision(dec: DecisionItem) -> DecisionInstance:
+def _decision(dec: DecisionRecord, view: View) -> DecisionInstance:
     plan = dec.plan
     tally = ", ".join(f"{v} {c}" for v, c in dec.tally.items()) or "no votes"
-    base = (f"It {_origin(dec)}; voters {', '.join(dec.voters)}; rule {_rule_text(dec)}; "
-            f"time to decide until {fmt_time(dec.closes_at)}; votes: {tally}.")
-    if dec.status is DecisionStatus.OPEN:
+    base = (f"It {_origin(view, plan, dec.trigger_id, dec.trigger_at)}; voters "
+            f"{', '.join(dec.voters)}; rule {_rule_text(dec)}; time to decide until "
+            f"{view.text(dec.closes_at)}; votes: {tally}.")
+    if dec.state is DecisionStatus.OPEN:
         reason = base + " Still open."
     elif dec.resolved_by is not None:
-        reason = base + f" {dec.status.value.capitalize()} at {fmt_time(dec.resolved_at)} "
-        reason += f"(event {dec.resolved_by})."
-    elif dec.status is DecisionStatus.ADOPTED:
+        reason = base + (f" {dec.state.value.capitalize()} at {view.text(dec.resolved_at)} "
+                         f"(event {dec.resolved_by}).")
+    elif dec.state is DecisionStatus.ADOPTED:
         reason = base + " Adopted when the time to decide ended with no objection."
     else:
         reason = base + " Lapsed: the time to decide ended without a result."
     events = tuple(e for e in (dec.trigger_id, *dec.vote_ids) if e)
+    opened = view.time(dec.trigger_at)
+    closes = view.time(dec.closes_at)
+    assert opened is not None and closes is not None
     return DecisionInstance(
         id=dec.id,
         clause=plan.id,
         trigger_event=dec.trigger_id or "",
-        opened_at=dec.trigger_at,
-        closes_at=dec.closes_at,
+        opened_at=opened,
+        closes_at=closes,
         voters=dec.voters,
-        status=dec.status,
+        state=dec.state,
         tally=dict(sorted(dec.tally.items())),
-        resolved_at=dec.resolved_at,
+        resolved_at=view.time(dec.resolved_at),
         explanation=_explanation(plan, reason, events),
     )
 
 
-def _condition_text(runtime: Runtime, plan: ClausePlan) -> str:
-    step, matched, done_at, done_by = runtime.cond[plan.id]
+def _condition_text(state: RunState, plan: ConditionPlan, view: View) -> str:
+    progress = state.status.progress[plan.id]
     total = len(plan.steps)
-    if done_at is not None and step >= total:
-        return f"met at {fmt_time(done_at)} (event {done_by})"
-    if step >= total:
+    done_at, done_by = progress.met_at, progress.met_by
+    if done_at is not None and progress.step >= total:
+        return f"met at {view.text(done_at)} (event {done_by})"
+    if progress.step >= total:
         return "met"
-    waiting = [render_pattern(p) for j, p in enumerate(plan.steps[step]) if j not in matched]
-    prefix = f"met at {fmt_time(done_at)} (event {done_by}); again: " if done_at else ""
-    return f"{prefix}step {step + 1} of {total}: waiting for {' and '.join(waiting)}"
+    waiting = [render_pattern(p) for j, p in enumerate(plan.steps[progress.step])
+               if j not in progress.matched]
+    prefix = f"met at {view.text(done_at)} (event {done_by}); again: " if done_at else ""
+    return f"{prefix}step {progress.step + 1} of {total}: waiting for {' and '.join(waiting)}"
+
+
+def _not_arisen(records: list[NonArisingRecord]) -> tuple[NonArising, ...]:
+    return tuple(NonArising(r.clause, r.event, r.reason) for r in records)
 
 
 class LazyTuple(Sequence[T]):
     """A tuple whose items are built on first access: the compact result store.
 
-    The monitor keeps one small record per instance and only builds the
-    :class:`ObligationInstance` values (with their explanations) when they are read. It
-    compares equal to a tuple, or to another :class:`LazyTuple`, with the same items.
+    Its length is known without building the items. It compares equal to a tuple, or to
+    another :class:`LazyTuple`, with the same items.
 
     >>> LazyTuple(lambda: (1, 2), 2) == (1, 2)
     True
@@ -271,8 +375,7 @@ class LazyTuple(Sequence[T]):
         """Every item, as a tuple.
 
         The cyclic collector is paused while the items are built: they make no cycles,
-        and it would otherwise rescan the growing result every few hundred allocations
-        (about a third of the time on a large result).
+        and it would otherwise rescan the growing result every few hundred allocations.
         """
         if self._built is None:
             assert self._build is not None
@@ -314,47 +417,25 @@ class LazyTuple(Sequence[T]):
         return repr(self.materialize())
 
 
-def _instances(
-    records: list[Item | Group | Activation], breaches: dict[str, int], as_of: datetime
-) -> tuple[ObligationInstance, ...]:
-    out: list[ObligationInstance] = []
-    actions: dict[Any, str] = {}
-    for x in records:
-        if type(x) is Group:
-            out.extend(_group(x, actions))  # type: ignore[arg-type]
-        elif type(x) is Activation:
-            if not breaches.get(x.key):
-                out.append(_respected(x, as_of))  # type: ignore[arg-type]
-        else:
-            out.append(_obligation(x))  # type: ignore[arg-type]
-    return tuple(out)
-
-
-def _not_arisen(records: list[tuple[Any, ...]]) -> tuple[NonArising, ...]:
-    return tuple(NonArising(c, e, r) for _, _, c, e, r in records)
-
-
-def build_result(runtime: Runtime, as_of: datetime) -> RunResult:
-    """The run result of ``runtime`` (a private copy advanced to ``as_of``).
+def build_result(state: RunState, as_of: datetime) -> RunResult:
+    """The result of ``state`` (a private copy, advanced to ``as_of``).
 
     Entries come in the order they arose, which depends only on the sorted events: the
     trigger time, then the event id, then the clause order, then the obligor order.
     """
-    plan = runtime.plan
+    plan = state.plan
+    store: RecordStore = state.store
+    view = View(plan, as_of, store.breaches)
     return RunResult(
-        treaty=plan.treaty.name,
-        as_of=as_of,
-        treaty_status=runtime.status,
-        obligations=LazyTuple(  # type: ignore[arg-type]
-            partial(_instances, runtime.arisen, runtime.breaches, as_of),
-            runtime.n_instances + runtime.n_activations - len(runtime.breaches),
-        ),
-        decisions=tuple(_decision(d) for d in runtime.decisions),
-        not_arisen=LazyTuple(  # type: ignore[arg-type]
-            partial(_not_arisen, runtime.not_arisen), len(runtime.not_arisen)
-        ),
-        conditions={p.id: _condition_text(runtime, p) for p in plan.condition_plans},
-        permissions={k: tuple(v) for k, v in sorted(runtime.permissions.items())},
+        treaty=plan.name,
+        as_of=as_of.astimezone(view.tz),
+        treaty_status=state.status.status,
+        obligations=LazyTuple(lambda: _instances(store.arisen, view), store.size()),
+        decisions=tuple(_decision(d, view) for d in store.decisions),
+        not_arisen=LazyTuple(lambda: _not_arisen(store.not_arisen), len(store.not_arisen)),
+        conditions={p.id: _condition_text(state, p, view) for p in plan.conditions},
+        permissions={k: tuple(v) for k, v in sorted(store.permissions.items())},
+        zone=plan.zone,
     )
 
 
@@ -369,7 +450,7 @@ def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:
     for n in missed:
         parts.append(f"Event {n.event} did not count: {n.reason}.")
     if not parts:
-        if plan.clause.kind.value == "condition":
+        if plan.kind is ClauseKind.CONDITION:
             parts.append(f"Condition: {result.conditions.get(plan.id, '')}.")
         elif plan.trigger is not None and plan.trigger.pattern is not None:
             parts.append(f"No {plan.trigger.pattern.event} event matched "
@@ -377,3 +458,4 @@ def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:
         else:
             parts.append("Nothing arose from this clause.")
     return _explanation(plan, " ".join(parts), tuple(n.event for n in missed))
+

@@ -5,7 +5,10 @@ interfaces (CLI, API, web) call these and print or serve what comes out.
 """
 
 from foedus.report.data import (
+    clause_counts,
     explanation_to_json,
+    head_to_json,
+    iso,
     obligation_to_json,
     result_to_json,
     short_time,
@@ -16,11 +19,16 @@ from foedus.report.data import (
     time_left,
 )
 from foedus.report.html import render_html
+from foedus.report.jsonl import jsonl_lines
 from foedus.report.text import explain_item
 
 __all__ = [
+    "clause_counts",
     "explain_item",
     "explanation_to_json",
+    "head_to_json",
+    "iso",
+    "jsonl_lines",
     "obligation_to_json",
     "render_html",
     "result_to_json",

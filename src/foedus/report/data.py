@@ -1,14 +1,13 @@
 """A run result as plain data: JSON-ready dicts in a stable order, and human time spans.
 
 Stage: after ``engine``; used by the CLI (``foedus run --format json``), the HTML report
-and the API. Same result in, same bytes out: keys are sorted by ``json.dumps``, lists
-are ordered by due time then id.
+and the API. Same result in, same bytes out: keys are sorted by ``json.dumps``, times are in UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from foedus.engine.model import (
@@ -20,8 +19,19 @@ from foedus.engine.model import (
 )
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
+def iso(at: datetime | None) -> str | None:
+    """An instant in machine output: UTC, seconds (microseconds when it has them), ``Z``.
+
+    Every format and every zone of the input gives the same text for the same instant.
+
+    >>> from datetime import timezone
+    >>> iso(datetime(2022, 3, 29, 10, tzinfo=timezone(timedelta(hours=3))))
+    '2022-03-29T07:00:00Z'
+    """
+    if at is None:
+        return None
+    text = at.astimezone(UTC).isoformat(timespec="microseconds" if at.microsecond else "seconds")
+    return text[:-6] + "Z"
 
 
 def sorted_obligations(result: RunResult) -> list[ObligationInstance]:
@@ -91,24 +101,32 @@ def explanation_to_json(e: Explanation) -> dict[str, Any]:
     }
 
 
-def obligation_to_json(o: ObligationInstance, as_of: datetime | None = None) -> dict[str, Any]:
+# The fields of a verdict in machine output: JSON key, and whether it is a time. The
+# order is ``ObligationInstance.row()``'s; JSON Lines writers derive their lines from it.
+VERDICT_FIELDS: tuple[tuple[str, bool], ...] = (
+    ("id", False),
+    ("clause", False),
+    ("kind", False),
+    ("obligor", False),
+    ("action", False),
+    ("beneficiary", False),
+    ("trigger_event", False),
+    ("triggered_at", True),
+    ("due_at", True),
+    ("state", False),
+    ("settled_at", True),
+    ("settled_by", False),
+)
+
+
+def obligation_to_json(o: ObligationInstance, explanation: bool = True) -> dict[str, Any]:
+    """A verdict as JSON-ready data (``explanation=False``: without its text)."""
     out: dict[str, Any] = {
-        "id": o.id,
-        "clause": o.clause,
-        "kind": o.kind,
-        "obligor": o.obligor,
-        "action": o.action,
-        "beneficiary": o.beneficiary,
-        "trigger_event": o.trigger_event,
-        "triggered_at": _iso(o.triggered_at),
-        "due_at": _iso(o.due_at),
-        "state": str(o.status),
-        "settled_at": _iso(o.settled_at),
-        "settled_by": o.settled_by,
-        "explanation": explanation_to_json(o.explanation),
+        key: iso(value) if is_time else (str(value) if key == "state" else value)
+        for (key, is_time), value in zip(VERDICT_FIELDS, o.row(), strict=True)
     }
-    if as_of is not None:
-        out["time_left"] = time_left(o.due_at, as_of) if str(o.status) == "pending" else ""
+    if explanation:
+        out["explanation"] = explanation_to_json(o.explanation)
     return out
 
 
@@ -117,13 +135,13 @@ def decision_to_json(d: DecisionInstance) -> dict[str, Any]:
         "id": d.id,
         "clause": d.clause,
         "trigger_event": d.trigger_event,
-        "opened_at": _iso(d.opened_at),
-        "closes_at": _iso(d.closes_at),
+        "opened_at": iso(d.opened_at),
+        "closes_at": iso(d.closes_at),
         "voters": list(d.voters),
-        "state": str(d.status),
+        "state": str(d.state),
         "tally": dict(sorted(d.tally.items())),
         "counts": tally_counts(d),
-        "resolved_at": _iso(d.resolved_at),
+        "resolved_at": iso(d.resolved_at),
         "explanation": explanation_to_json(d.explanation),
     }
 
@@ -143,20 +161,42 @@ def not_arisen_to_json(n: NonArising) -> dict[str, Any]:
 
 
 def result_to_json(result: RunResult) -> dict[str, Any]:
-    """The whole result as JSON-ready data; dump it with ``sort_keys=True`` for stable bytes."""
+    """The whole result as JSON-ready data; dump it with ``sort_keys=True`` for stable bytes.
+
+    Verdicts come in the order they arose, decisions in the order they opened.
+    """
+    return {
+        **head_to_json(result),
+        "obligations": [obligation_to_json(o) for o in result.obligations],
+        "decisions": [decision_to_json(d) for d in result.decisions],
+        "not_arisen": [not_arisen_to_json(n) for n in result.not_arisen],
+    }
+
+
+def head_to_json(result: RunResult) -> dict[str, Any]:
+    """What a result says besides its verdicts: status, conditions, permissions, counts."""
     return {
         "treaty": result.treaty,
-        "as_of": result.as_of.isoformat(),
+        "as_of": iso(result.as_of),
+        "zone": result.zone,
         "treaty_status": str(result.treaty_status),
-        "obligations": [obligation_to_json(o, result.as_of) for o in sorted_obligations(result)],
-        "decisions": [decision_to_json(d) for d in sorted_decisions(result)],
-        "not_arisen": [
-            not_arisen_to_json(n)
-            for n in sorted(result.not_arisen, key=lambda n: (n.clause, n.event, n.reason))
-        ],
         "conditions": dict(sorted(result.conditions.items())),
         "permissions": {k: list(v) for k, v in sorted(_items(result.permissions))},
+        "counts": clause_counts(result),
     }
+
+
+def clause_counts(result: RunResult) -> dict[str, dict[str, int]]:
+    """How many verdicts of each clause are in each state (no explanation is built)."""
+    out: dict[str, dict[str, int]] = {}
+    for o in result.obligations:
+        per = out.setdefault(o.clause, {})
+        state = str(o.state)
+        per[state] = per.get(state, 0) + 1
+    for d in result.decisions:
+        per = out.setdefault(d.clause, {})
+        per[str(d.state)] = per.get(str(d.state), 0) + 1
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
 def _items(mapping: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -168,5 +208,5 @@ def status_counts(result: RunResult) -> dict[str, int]:
     order = ("pending", "fulfilled", "violated", "discharged", "void", "respected")
     counts = dict.fromkeys(order, 0)
     for o in result.obligations:
-        counts[str(o.status)] = counts.get(str(o.status), 0) + 1
+        counts[str(o.state)] = counts.get(str(o.state), 0) + 1
     return {k: v for k, v in counts.items() if v}

@@ -107,9 +107,9 @@ def render_html(
         parts.append("</table>")
     parts.append("<h2>Explanations</h2>")
     for o in obligations:
-        parts.append(_explanation_block(o.id, str(o.status), o, None, events))
+        parts.append(_explanation_block(o.id, str(o.state), o, None, events))
     for d in decisions:
-        parts.append(_explanation_block(d.id, str(d.status), None, d, events))
+        parts.append(_explanation_block(d.id, str(d.state), None, d, events))
     if result.not_arisen:
         parts.append("<h2>Events that created no obligation</h2><ul>")
         for n in sorted(result.not_arisen, key=lambda n: (n.clause, n.event)):
@@ -179,7 +179,7 @@ def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
         out.append(f'<text x="{LEFT}" y="{TOP + 14}" fill="#777">no obligations arose</text>')
     for row, o in enumerate(shown):
         y = TOP + row * ROW
-        state = str(o.status)
+        state = str(o.state)
         colour = COLOURS.get(state, "#9e9e9e")
         label = f"{o.obligor}: {o.action}"
         if len(label) > 46:
@@ -234,7 +234,7 @@ def _obligation_table(obligations: list[ObligationInstance], as_of: datetime) ->
         "<th>state</th><th>time</th><th>id</th></tr>"
     ]
     for o in obligations:
-        state = str(o.status)
+        state = str(o.state)
         when = time_left(o.due_at, as_of) if state == "pending" else _settled(o)
         rows.append(
             "<tr>"
@@ -265,7 +265,7 @@ def _decision_table(decisions: list[DecisionInstance]) -> str:
     for d in decisions:
         c = tally_counts(d)
         votes = ", ".join(f"{voter}: {choice}" for voter, choice in sorted(d.tally.items()))
-        state = str(d.status)
+        state = str(d.state)
         rows.append(
             f"<tr><td><code>{escape(d.id)}</code></td>"
             f"<td>{escape(d.opened_at.isoformat())}</td><td>{escape(d.closes_at.isoformat())}</td>"

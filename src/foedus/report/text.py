@@ -55,12 +55,12 @@ def explain_item(
 
 
 def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[str, Event]) -> str:
-    lines = [f"{o.kind} {o.id}: {o.status}", *explanation_lines(o.explanation)]
+    lines = [f"{o.kind} {o.id}: {o.state}", *explanation_lines(o.explanation)]
     who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
     lines.append(f"duty: {who}")
     if o.trigger_event is not None:
         lines.append(f"trigger: {event_line(o.trigger_event, events)}")
-    status = str(o.status)
+    status = str(o.state)
     if o.due_at is not None:
         due = f"due: {o.due_at.isoformat()}"
         if status in ("pending", "violated"):
@@ -77,7 +77,7 @@ def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[s
 def explain_decision(d: DecisionInstance) -> str:
     c = tally_counts(d)
     lines = [
-        f"decision {d.id}: {d.status}",
+        f"decision {d.id}: {d.state}",
         *explanation_lines(d.explanation),
         f"opened: {d.opened_at.isoformat()} by event {d.trigger_event}",
         f"closes: {d.closes_at.isoformat()}",
@@ -102,8 +102,8 @@ def explain_clause(
     reasons = sorted((n for n in result.not_arisen if n.clause == clause_id), key=lambda n: n.event)
     if arisen or decided:
         lines.append(f"as of {as_of}:")
-        lines += [f"  {o.id}: {o.status} - {o.explanation.reason}" for o in arisen]
-        lines += [f"  {d.id}: {d.status} - {d.explanation.reason}" for d in decided]
+        lines += [f"  {o.id}: {o.state} - {o.explanation.reason}" for o in arisen]
+        lines += [f"  {d.id}: {d.state} - {d.explanation.reason}" for d in decided]
         if reasons:
             lines.append("did not arise:")
             lines += [f"  event {n.event}: {n.reason}" for n in reasons]
