@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from heapq import heappush
+from itertools import count
 from typing import Any
 
 __all__ = ["Clock"]
@@ -21,7 +22,7 @@ class Clock:
 
     def __init__(self) -> None:
         self.heap: list[tuple[datetime, int, Any]] = []
-        self.seq = 0
+        self.seq = count()  # orders deadlines due at the same instant by when they were set
         self.now: datetime | None = None  # deadlines strictly before it are settled
         self.last_at: datetime | None = None  # the latest event applied
         self.last_id: str | None = None
@@ -29,8 +30,7 @@ class Clock:
 
     def schedule(self, due: datetime, record: Any) -> None:
         """Remember to look at ``record`` once ``due`` has passed."""
-        self.seq += 1
-        heappush(self.heap, (due, self.seq, record))
+        heappush(self.heap, (due, next(self.seq), record))
 
     def reached(self, at: datetime) -> None:
         """The state has seen everything up to ``at``."""
@@ -52,6 +52,7 @@ class Clock:
         """A copy whose heap points at the copies of open records (``memo``)."""
         new = Clock.__new__(Clock)
         new.heap = [(d, s, memo.get(id(x), x)) for d, s, x in self.heap]
-        new.seq, new.now, new.pos = self.seq, self.now, self.pos
+        new.seq = count(next(self.seq))
+        new.now, new.pos = self.now, self.pos
         new.last_at, new.last_id = self.last_at, self.last_id
         return new

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from heapq import heappush
 from typing import Any
 
 from foedus.engine.caches import Caches
@@ -20,9 +21,9 @@ from foedus.engine.model import ObligationStatus
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
 from foedus.engine.records import CollectiveRecord, EachRecord, ObligationRecord, RecordStore
 from foedus.events.model import Event
-from foedus.language.model import Quantifier, TriggerKind
+from foedus.language.model import Quantifier, Ref, TriggerKind
 
-__all__ = ["Obligations", "VerdictFn"]
+__all__ = ["Arise", "Obligations", "VerdictFn"]
 
 FULFILLED = ObligationStatus.FULFILLED
 VIOLATED = ObligationStatus.VIOLATED
@@ -35,6 +36,8 @@ VerdictFn = Callable[
      Bindings, datetime | None],
     None,
 ]
+# The arise rule of one clause: (bindings, trigger id, at, key, trigger fields) -> why not
+Arise = Callable[[Bindings, str | None, datetime | None, str, Mapping[str, Any]], str | None]
 # open instances: action type -> actor -> index key -> record
 OpenIndex = dict[str, dict[str, dict[str, ObligationRecord]]]
 
@@ -64,59 +67,64 @@ class Obligations:
 
     # ------------------------------------------------------------ arising
 
-    def arise(
-        self,
-        plan: ObligationPlan,
-        bindings: Bindings,
-        trigger_id: str | None,
-        at: datetime | None,
-        key: str,
-        fields: Mapping[str, Any],
-    ) -> str | None:
-        """Create the instances of ``plan`` for one trigger; or say why none arose."""
-        part = plan.obligors
-        obligors = part.static
-        if obligors is None:
-            obligors = self.caches.obligors_of(part, bindings)
-        if not obligors:
-            return part.none_left(bindings)
-        deadline = plan.deadline
-        fixed = deadline.fixed
-        due = add_elapsed(at, fixed) if fixed is not None and at is not None else (
-            deadline.due(at, bindings))
-        if due is None:
-            return "the deadline has no anchor time"
-        action = plan.action
-        test = action.static
-        if test is None:
-            test = self.caches.action_of(action, bindings)
-        owed = beneficiary(plan.beneficiary, bindings)
-        prefix = f"{plan.clause.id}/{key}/"
-        store = self.store
-        record: ObligationRecord
-        if part.spec.quantifier is EACH:
-            record = EachRecord(plan, prefix, obligors, owed, trigger_id, at, fields, due,
-                                test, bindings)
-            store.n_instances += len(obligors)
-            index_key = prefix
-        else:
-            tag = "any" if part.spec.quantifier is Quantifier.ANY else f"{part.k}-of"
-            record = CollectiveRecord(plan, prefix + tag, obligors, owed, trigger_id, at,
-                                      fields, due, test, bindings)
-            store.n_instances += 1
-            index_key = record.id
-        store.arisen.append(record)
-        by_actor = self.open.get(action.event)
-        if by_actor is None:
-            by_actor = self.open[action.event] = {}
-        for party in obligors:
-            entries = by_actor.get(party)
-            if entries is None:
-                by_actor[party] = {index_key: record}
+    def arising(self, plan: ObligationPlan) -> Arise:
+        """The arise rule of ``plan``: the instances one trigger creates, or why none.
+
+        What does not change between triggers (a fixed obligor set, action test,
+        beneficiary or length of deadline) is looked up once, here.
+        """
+        part, deadline, action = plan.obligors, plan.deadline, plan.action
+        static_obligors, fixed, static_test = part.static, deadline.fixed, action.static
+        each = part.spec.quantifier is EACH
+        owed_value = plan.beneficiary
+        static_owed = None if isinstance(owed_value, Ref) else beneficiary(owed_value, {})
+        head = plan.clause.id + "/"
+        tag = "any" if part.spec.quantifier is Quantifier.ANY else f"{part.k}-of"
+        caches, store, opened = self.caches, self.store, self.open
+        heap, seq = self.clock.heap, self.clock.seq
+        action_type = action.event
+
+        def arise(bindings: Bindings, trigger_id: str | None, at: datetime | None, key: str,
+                  fields: Mapping[str, Any]) -> str | None:
+            obligors = static_obligors or caches.obligors_of(part, bindings)
+            if not obligors:
+                return part.none_left(bindings)
+            if fixed is not None and at is not None:
+                due = add_elapsed(at, fixed)
             else:
-                entries[index_key] = record
-        self.clock.schedule(due, record)
-        return None
+                found = deadline.due(at, bindings)
+                if found is None:
+                    return "the deadline has no anchor time"
+                due = found
+            test = static_test or caches.action_of(action, bindings)
+            owed = static_owed if static_owed is not None or owed_value is None else (
+                beneficiary(owed_value, bindings))
+            prefix = head + key + "/"
+            record: ObligationRecord
+            if each:
+                record = EachRecord(plan, prefix, obligors, owed, trigger_id, at, fields, due,
+                                    test, bindings)
+                store.n_instances += len(obligors)
+                index_key = prefix
+            else:
+                record = CollectiveRecord(plan, prefix + tag, obligors, owed, trigger_id, at,
+                                          fields, due, test, bindings)
+                store.n_instances += 1
+                index_key = record.id
+            store.arisen.append(record)
+            by_actor = opened.get(action_type)
+            if by_actor is None:
+                by_actor = opened[action_type] = {}
+            for party in obligors:
+                entries = by_actor.get(party)
+                if entries is None:
+                    by_actor[party] = {index_key: record}
+                else:
+                    entries[index_key] = record
+            heappush(heap, (due, next(seq), record))  # Clock.schedule, without the call
+            return None
+
+        return arise
 
     def _unindex(self, record: ObligationRecord, parties: Iterable[str], key: str) -> None:
         by_actor = self.open.get(record.plan.action.event)
@@ -131,12 +139,20 @@ class Obligations:
 
     # ------------------------------------------------------------ fulfilment
 
-    def owed(self, ev: Event, actor_field: str) -> dict[str, ObligationRecord] | None:
-        """What the actor of ``ev`` owes of its type, if anything."""
-        by_actor = self.open.get(ev.type)
-        if not by_actor:
-            return None
-        return by_actor.get(ev.fields.get(actor_field, MISSING))
+    def fulfilling(self, event_type: str, actor_field: str) -> Callable[[Event], None]:
+        """What an event of ``event_type`` does to open obligations: fulfil those its actor
+        owes that it matches."""
+        opened, fulfil = self.open, self.fulfil
+
+        def step(ev: Event) -> None:
+            by_actor = opened.get(event_type)
+            if by_actor:
+                actor = ev.fields.get(actor_field, MISSING)
+                items = by_actor.get(actor)
+                if items:
+                    fulfil(ev, actor, items)
+
+        return step
 
     def fulfil(self, ev: Event, actor: str, items: dict[str, ObligationRecord]) -> None:
         """``ev`` fulfils those of ``items`` (what ``actor`` owes of its type) it matches.
@@ -147,35 +163,30 @@ class Obligations:
         """
         fields = ev.fields
         verdict = (FULFILLED, ev.at, ev.id)
-        watched = self.plan.fulfilled_watched
         last_test: Any = MISSING
         matched = False
         done: list[str] = []
-        for key, record in list(items.items()):
+        met: list[ObligationRecord] = []
+        for key, record in items.items():  # (nothing below changes ``items`` in the loop)
             test = record.test  # instances share tests: run each once per event
             if test is not last_test:
                 last_test = test
                 matched = test(fields)
             if not matched:
                 continue
+            done.append(key)
             if type(record) is EachRecord:
                 record.outcome[actor] = verdict
                 record.n_open -= 1
                 if not record.n_open:
                     record.open = False
-                done.append(key)
-                if record.plan.clause.id in watched:
-                    self._fire(TriggerKind.FULFILLED, record, actor, verdict)
+                met.append(record)
                 continue
             assert isinstance(record, CollectiveRecord)
             record.acted[actor] = ev.id
-            del items[key]
-            if len(record.acted) < record.k:
-                continue
-            record.settle(verdict)
-            self._unindex(record, record.members, record.id)
-            if record.plan.clause.id in watched:
-                self._fire(TriggerKind.FULFILLED, record, None, verdict)
+            if len(record.acted) >= record.k:
+                record.settle(verdict)
+                met.append(record)
         if len(done) < len(items):
             for key in done:
                 del items[key]
@@ -183,6 +194,13 @@ class Obligations:
             by_actor = self.open.get(ev.type)
             if by_actor is not None and by_actor.get(actor) is items:
                 del by_actor[actor]
+        watched = self.plan.fulfilled_watched
+        for record in met:
+            if type(record) is CollectiveRecord:
+                self._unindex(record, record.members, record.id)
+            if watched and record.plan.clause.id in watched:
+                self._fire(TriggerKind.FULFILLED, record,
+                           actor if type(record) is EachRecord else None, verdict)
 
     # ------------------------------------------------------------ deadlines
 

@@ -197,11 +197,17 @@ class DeadlinePlan:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ClausePlan:
-    """One clause: its source, its position and its trigger (None: from the start)."""
+    """One clause: its source, its position and its trigger (None: from the start).
+
+    ``binds`` says whether anything of the clause reads its trigger's bindings (a
+    reference, a guard, a deadline counted from a bound event, or clauses that wait for
+    its verdicts); if not, an executor need not build them.
+    """
 
     index: int
     clause: Clause
     trigger: TriggerPlan | None
+    binds: bool
 
     @property
     def id(self) -> str:
@@ -306,6 +312,7 @@ class Plan:
     has_entry: bool
     zone: str = "UTC"
     conditions: tuple[ConditionPlan, ...] = ()
+    action_types: frozenset[str] = frozenset()  # event types that can fulfil obligations
     # clauses whose fulfilments / violations trigger other clauses
     fulfilled_watched: frozenset[str] = frozenset()
     violated_watched: frozenset[str] = frozenset()
@@ -372,7 +379,7 @@ def _trigger(trigger: Trigger | None, matcher: Matcher) -> TriggerPlan | None:
         binding=trigger.binding,
         event=pattern.event if pattern is not None else None,
         pattern=pattern,
-        static=matcher.pattern(pattern, {}) if pattern is not None else None,
+        static=matcher.pattern(pattern, {}) if pattern and pattern.constraints else None,
         carve_outs=pattern is not None
         and any(c.op in (Op.NE, Op.NOT_WITHIN) for c in pattern.constraints),
         guard=trigger.guard,
@@ -380,14 +387,37 @@ def _trigger(trigger: Trigger | None, matcher: Matcher) -> TriggerPlan | None:
     )
 
 
+def _binds(body: Any, watched: bool) -> bool:
+    """Whether a clause reads its trigger's bindings (see ``ClausePlan.binds``)."""
+    if watched:
+        return True
+    trigger = getattr(body, "trigger", None)
+    if trigger is not None and trigger.guard is not None:
+        return True
+    values: list[Any] = []
+    for name in ("obligors", "voters"):
+        part = getattr(body, name, None)
+        if part is not None:
+            values.extend(part.exceptions)
+    action = getattr(body, "action", None)
+    if action is not None:
+        values.extend(c.value for c in action.constraints)
+    values.append(getattr(body, "beneficiary", None))
+    deadline = getattr(body, "deadline", None)
+    anchored = deadline is not None and deadline.anchor not in (
+        None, trigger.binding if trigger is not None else None)
+    return anchored or any(isinstance(v, Ref) for v in values)
+
+
 def _clause_plan(
     index: int, clause: Clause, treaty: Treaty, matcher: Matcher,
-    calendars: Mapping[str, Calendar],
+    calendars: Mapping[str, Calendar], watched: bool,
 ) -> ClausePlan:
     body = clause.body
+    binds = _binds(body, watched)
     if isinstance(body, Obligation):
         return ObligationPlan(
-            index, clause, _trigger(body.trigger, matcher),
+            index, clause, _trigger(body.trigger, matcher), binds,
             obligors=_obligors(body.obligors, matcher),
             action=_action(body.action, treaty, matcher),
             beneficiary=body.beneficiary,
@@ -395,7 +425,7 @@ def _clause_plan(
         )
     if isinstance(body, Prohibition):
         return ProhibitionPlan(
-            index, clause, _trigger(body.trigger, matcher),
+            index, clause, _trigger(body.trigger, matcher), binds,
             obligors=_obligors(body.obligors, matcher),
             action=_action(body.action, treaty, matcher),
             beneficiary=body.beneficiary,
@@ -405,7 +435,7 @@ def _clause_plan(
         )
     if isinstance(body, Permission):
         return PermissionPlan(
-            index, clause, None,
+            index, clause, None, binds,
             obligors=_obligors(body.obligors, matcher),
             action=_action(body.action, treaty, matcher),
             window=body.window,
@@ -413,7 +443,7 @@ def _clause_plan(
     if isinstance(body, Decision):
         vote_type = treaty.event(body.vote_event)
         return DecisionPlan(
-            index, clause, _trigger(body.trigger, matcher),
+            index, clause, _trigger(body.trigger, matcher), binds,
             voters=_obligors(body.voters, matcher),
             rule=body.rule,
             deadline=_deadline(body.deadline, body.trigger, calendars),
@@ -422,7 +452,7 @@ def _clause_plan(
         )
     assert isinstance(body, Condition)
     return ConditionPlan(
-        index, clause, None,
+        index, clause, None, binds,
         effect=body.effect,
         steps=body.steps,
         tests=tuple(tuple(matcher.pattern(p, {}) for p in step) for step in body.steps),
@@ -433,7 +463,9 @@ def compile_treaty(treaty: Treaty) -> Plan:
     """Compile ``treaty``: a plan per clause, and the clauses each event type concerns."""
     matcher = Matcher(treaty)
     calendars = {c.name: c for c in treaty.calendars}
-    clauses = tuple(_clause_plan(i, c, treaty, matcher, calendars)
+    sources = {t.clause for c in treaty.clauses
+               if (t := getattr(c.body, "trigger", None)) is not None and t.clause is not None}
+    clauses = tuple(_clause_plan(i, c, treaty, matcher, calendars, c.id in sources)
                     for i, c in enumerate(treaty.clauses))
     has_entry = any(isinstance(c, ConditionPlan)
                     and c.effect is ConditionEffect.ENTRY_INTO_FORCE for c in clauses)
@@ -491,6 +523,7 @@ def compile_treaty(treaty: Treaty) -> Plan:
         has_entry=has_entry,
         zone=treaty.zone,
         conditions=tuple(c for c in clauses if isinstance(c, ConditionPlan)),
+        action_types=frozenset(c.action.event for c in clauses if isinstance(c, ObligationPlan)),
         fulfilled_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.FULFILLED),
         violated_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.VIOLATED),
     )

@@ -119,7 +119,7 @@ class EachSource:
         return self.record.key + str(party)
 
     def state(self, party: str | None) -> ObligationStatus:
-        got = self.record.outcome.get(str(party))
+        got = self.record.outcome.get(party)  # type: ignore[arg-type]
         return PENDING if got is None else got[0]
 
     def fields(self, party: str | None) -> tuple[Any, ...]:

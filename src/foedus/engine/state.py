@@ -24,18 +24,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from heapq import heappop
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 from foedus.engine.caches import Caches
 from foedus.engine.clock import Clock
 from foedus.engine.decisions import Decisions
-from foedus.engine.matching import MISSING, Bindings, fmt_time, render_guard
+from foedus.engine.matching import Bindings, fmt_time, render_guard
 from foedus.engine.model import DecisionStatus, TreatyStatus
-from foedus.engine.obligations import Obligations
+from foedus.engine.obligations import Arise, Obligations
 from foedus.engine.plan import (
     ClausePlan,
+    ConditionPlan,
     DecisionPlan,
     ObligationPlan,
     Plan,
@@ -54,13 +57,20 @@ IN_FORCE = TreatyStatus.IN_FORCE
 OUTCOME_TRIGGER = {DecisionStatus.ADOPTED: TriggerKind.ADOPTED,
                    DecisionStatus.REJECTED: TriggerKind.REJECTED}
 Handler = Callable[[Event], None]
+EMPTY_TYPE = TypePlan()
+NO_BINDINGS: Bindings = MappingProxyType({})
+
+
+def _in_order(calls: tuple[Handler, ...], ev: Event) -> None:
+    for call in calls:
+        call(ev)
 
 
 class RunState:
     """The mutable state of one run (see the module docstring for the order of work)."""
 
-    __slots__ = ("caches", "clock", "decisions", "obligations", "plan", "prohibitions",
-                 "status", "store")
+    __slots__ = ("_arisers", "_firers", "caches", "clock", "decisions", "obligations", "plan",
+                 "prohibitions", "status", "store")
 
     def __init__(self, plan: Plan, caches: Caches | None = None) -> None:
         self.plan = plan
@@ -73,10 +83,12 @@ class RunState:
                                        self._on_verdict)
         self.prohibitions = Prohibitions(self.store, self.caches, self._on_violation)
         self.decisions = Decisions(self.store, self.clock, self._on_outcome)
+        self._arisers: dict[int, Arise] = {}
+        self._firers: dict[int, Arise] = {}
         for p in plan.standing:
             self.prohibitions.activate(p, {}, None, None, "all", self._members(p, {}), None)
         for p in plan.at_start:
-            self._arise(p, {}, None, None, "start", {})
+            self._arise(p, None, None, "start")
 
     def clone(self) -> RunState:
         """An independent copy: open records are copied, settled ones shared."""
@@ -89,6 +101,7 @@ class RunState:
         new.obligations = self.obligations.clone(new.store, new.clock, new._on_verdict, memo)
         new.prohibitions = self.prohibitions.clone(new.store, new._on_violation)
         new.decisions = self.decisions.clone(new.store, new.clock, new._on_outcome, memo)
+        new._arisers, new._firers = {}, {}  # closures over the copy's parts, made on demand
         return new
 
     # ------------------------------------------------------------ time
@@ -111,29 +124,18 @@ class RunState:
     def apply(self, events: Sequence[Event], start: int, stop: int) -> None:
         """Apply ``events[start:stop]``, sorted and after everything applied so far."""
         handlers = self._handlers()
-        actor_of = {t: a or "" for t, a in self.plan.actor_of.items()}
         heap = self.clock.heap
         expire = self._expire
-        opened = self.obligations.open
-        fulfil = self.obligations.fulfil
         last = None
         for ev in islice(events, start, stop):
             at = ev.at
             while heap and heap[0][0] < at:  # deadlines before the event, in due order
-                expire(heappop(heap)[2])
-            t = ev.type
-            steps = handlers.get(t)
-            if steps is not None and steps[0] is not None:
-                steps[0](ev)  # condition clauses first: the event sees the new status
-            by_actor = opened.get(t)
-            if by_actor:
-                actor = ev.fields.get(actor_of.get(t, ""), MISSING)
-                items = by_actor.get(actor)
-                if items:
-                    fulfil(ev, actor, items)
-            if steps is not None:
-                for call in steps[1]:
-                    call(ev)
+                record = heappop(heap)[2]
+                if record.open:  # (one settled early is simply skipped)
+                    expire(record)
+            handler = handlers.get(ev.type)
+            if handler is not None:
+                handler(ev)
             last = ev
         if last is not None:
             clock = self.clock
@@ -141,18 +143,28 @@ class RunState:
             clock.reached(last.at)
         self.clock.pos += stop - start
 
-    def _handlers(self) -> dict[str, tuple[Handler | None, list[Handler]]]:
-        """Per event type: its condition step (or None), then what it does after fulfilment."""
-        out: dict[str, tuple[Handler | None, list[Handler]]] = {}
-        for t, spec in self.plan.by_type.items():
-            out[t] = (self._condition_handler(spec), self._after_fulfilment(spec))
+    def _handlers(self) -> dict[str, Handler]:
+        """Per event type, what it does, in order: condition clauses (so that the event
+        sees the status it brings), fulfilment of open obligations, votes, prohibitions,
+        permissions, and the clauses it triggers."""
+        plan = self.plan
+        out: dict[str, Handler] = {}
+        for t in sorted(set(plan.by_type) | plan.action_types):
+            spec = plan.by_type.get(t, EMPTY_TYPE)
+            calls: list[Handler] = []
+            if spec.conditions:
+                calls.append(partial(self._step_conditions, spec.conditions))
+            if t in plan.action_types:
+                calls.append(self.obligations.fulfilling(t, plan.actor_of.get(t) or ""))
+            calls.extend(self._after_fulfilment(spec))
+            if len(calls) == 1:
+                out[t] = calls[0]
+            elif calls:
+                out[t] = partial(_in_order, tuple(calls))
         return out
 
-    def _condition_handler(self, spec: TypePlan) -> Handler | None:
-        if not spec.conditions:
-            return None
-        conditions, step, changed = spec.conditions, self.status.step, self._on_status
-        return lambda ev: step(ev, conditions, changed)
+    def _step_conditions(self, plans: tuple[ConditionPlan, ...], ev: Event) -> None:
+        self.status.step(ev, plans, self._on_status)
 
     def _after_fulfilment(self, spec: TypePlan) -> list[Handler]:
         calls: list[Handler] = []
@@ -175,16 +187,16 @@ class RunState:
         """What an event of the trigger's type does for ``plan``."""
         trigger = plan.trigger
         assert trigger is not None
-        test, binding, fire = trigger.static, trigger.binding, self._fire
-        missed = self._missed
+        test, fire, missed = trigger.static, self._firer(plan), self._missed
+        binding = trigger.binding if plan.binds else None
 
         def on_trigger(ev: Event) -> None:
             fields = ev.fields
             if test is not None and not test(fields):
                 missed(ev, plan)
                 return
-            bindings = {binding: (fields, ev.at, ev.id)} if binding else {}
-            fire(plan, bindings, ev.id, ev.at, ev.id, fields)
+            bindings = {binding: (fields, ev.at, ev.id)} if binding else NO_BINDINGS
+            fire(bindings, ev.id, ev.at, ev.id, fields)
 
         return on_trigger
 
@@ -199,57 +211,70 @@ class RunState:
     def _not_arisen(self, at: datetime | None, plan: ClausePlan, event: str, why: str) -> None:
         self.store.not_arisen.append(NonArising(at, plan.index, plan.id, event, why))
 
-    def _fire(
-        self,
-        plan: ClausePlan,
-        bindings: Bindings,
-        trigger_id: str | None,
-        at: datetime | None,
-        key: str,
-        fields: Mapping[str, Any],
-    ) -> None:
-        """A trigger of ``plan`` happened: arise unless the treaty's status or the guard says no."""
-        if not plan.clause.standalone and self.status.status is not IN_FORCE:
-            self._not_arisen(at, plan, trigger_id or key, self.status.why_not_in_force())
-            return
+    def _firer(self, plan: ClausePlan) -> Arise:
+        """What a trigger of ``plan`` does: arise, unless the treaty's status or the guard
+        says no. Every reason for creating nothing is recorded as a non-arising."""
+        got = self._firers.get(plan.index)
+        if got is not None:
+            return got
+        create = self._creator(plan)
+        standalone = plan.clause.standalone
         trigger = plan.trigger
         guard = trigger.guard if trigger is not None else None
-        if guard is not None and not self.plan.matcher.guard(guard, bindings):
-            why = f"the guard `if {render_guard(guard)}` does not hold"
-            self._not_arisen(at, plan, trigger_id or key, why)
-            return
-        self._arise(plan, bindings, trigger_id, at, key, fields)
+        status, matcher, not_arisen = self.status, self.plan.matcher, self._not_arisen
 
-    def _arise(
-        self,
-        plan: ClausePlan,
-        bindings: Bindings,
-        trigger_id: str | None,
-        at: datetime | None,
-        key: str,
-        fields: Mapping[str, Any],
-    ) -> None:
-        """Create what ``plan`` creates: obligations, a prohibition period or a decision."""
-        why: str | None
-        if isinstance(plan, ObligationPlan):
-            why = self.obligations.arise(plan, bindings, trigger_id, at, key, fields)
-        elif isinstance(plan, ProhibitionPlan):
-            why = self._prohibit(plan, bindings, trigger_id, at, key)
-        elif isinstance(plan, DecisionPlan):
-            voters = self.caches.obligors_of(plan.voters, bindings)
-            why = plan.voters.none_left(bindings, decision=True) if not voters else (
-                self.decisions.open_decision(plan, voters, bindings, trigger_id, at, key,
-                                             fields))
-        else:  # pragma: no cover - conditions and permissions have no trigger
-            raise AssertionError(f"clause {plan.id} cannot arise")
+        def fire(bindings: Bindings, trigger_id: str | None, at: datetime | None, key: str,
+                 fields: Mapping[str, Any]) -> str | None:
+            if not standalone and status.status is not IN_FORCE:
+                why: str | None = status.why_not_in_force()
+            elif guard is not None and not matcher.guard(guard, bindings):
+                why = f"the guard `if {render_guard(guard)}` does not hold"
+            else:
+                why = create(bindings, trigger_id, at, key, fields)
+            if why is not None:
+                not_arisen(at, plan, trigger_id or key, why)
+            return why
+
+        self._firers[plan.index] = fire
+        return fire
+
+    def _arise(self, plan: ClausePlan, trigger_id: str | None, at: datetime | None,
+               key: str) -> None:
+        """``plan`` arises whatever the status (at the start, or on entry into force)."""
+        why = self._creator(plan)({}, trigger_id, at, key, {})
         if why is not None:
             self._not_arisen(at, plan, trigger_id or key, why)
+
+    def _creator(self, plan: ClausePlan) -> Arise:
+        """What ``plan`` creates when it arises: obligations, a prohibition period or a
+        decision; or the reason it creates nothing."""
+        got = self._arisers.get(plan.index)
+        if got is not None:
+            return got
+        create: Arise
+        if isinstance(plan, ObligationPlan):
+            create = self.obligations.arising(plan)
+        elif isinstance(plan, ProhibitionPlan):
+            create = partial(self._prohibit, plan)
+        elif isinstance(plan, DecisionPlan):
+            create = partial(self._decide, plan)
+        else:  # pragma: no cover - conditions and permissions have no trigger
+            raise AssertionError(f"clause {plan.id} cannot arise")
+        self._arisers[plan.index] = create
+        return create
+
+    def _decide(self, plan: DecisionPlan, bindings: Bindings, trigger_id: str | None,
+                at: datetime | None, key: str, fields: Mapping[str, Any]) -> str | None:
+        voters = self.caches.obligors_of(plan.voters, bindings)
+        if not voters:
+            return plan.voters.none_left(bindings, decision=True)
+        return self.decisions.open_decision(plan, voters, bindings, trigger_id, at, key, fields)
 
     def _members(self, plan: ProhibitionPlan, bindings: Bindings) -> tuple[str, ...]:
         return self.caches.obligors_of(plan.obligors, bindings)
 
     def _prohibit(self, plan: ProhibitionPlan, bindings: Bindings, trigger_id: str | None,
-                  at: datetime | None, key: str) -> str | None:
+                  at: datetime | None, key: str, fields: Mapping[str, Any]) -> str | None:
         members = self._members(plan, bindings)
         if not members:
             return plan.obligors.none_left(bindings)
@@ -288,7 +313,7 @@ class RunState:
             mine = dict(bindings)
             if dep.trigger is not None and dep.trigger.binding:
                 mine[dep.trigger.binding] = (fields, at, cause_id)
-            self._fire(dep, mine, cause_id, at, instance, fields)
+            self._firer(dep)(mine, cause_id, at, instance, fields)
 
     def _on_violation(self, violation: Violation) -> None:
         if violation.plan.id in self.plan.violated_watched:
@@ -308,7 +333,7 @@ class RunState:
                     if dep.trigger is not None and dep.trigger.binding:
                         bindings[dep.trigger.binding] = (dec.trigger_fields, dec.trigger_at,
                                                          dec.trigger_id)
-                    self._fire(dep, bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
+                    self._firer(dep)(bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
                 else:
                     why = (f"decision {dec.id} was {dec.state.value} at "
                            f"{fmt_time(at, self.plan.tz)}")
@@ -318,7 +343,7 @@ class RunState:
         """A condition changed the treaty's status at ``ev``."""
         if effect is ConditionEffect.ENTRY_INTO_FORCE:
             for plan in self.plan.on_entry:
-                self._arise(plan, {}, ev.id, ev.at, "in-force", {})
+                self._arise(plan, ev.id, ev.at, "in-force")
         elif effect is ConditionEffect.TERMINATION:
             self.obligations.discharge(ev.at, ev.id)
             self.decisions.lapse_all(ev.at, ev.id)
