@@ -55,7 +55,7 @@ from foedus.diagnostics import did_you_mean, error, has_errors
 from foedus.report import (
     clause_counts,
     explain_item,
-    jsonl_lines,
+    jsonl_blocks,
     render_html,
     result_to_json,
     short_time,
@@ -126,7 +126,7 @@ def run(
     if fmt is OutputFormat.JSON:
         typer.echo(_dumps(result_to_json(result), indent=2))
     elif fmt is OutputFormat.JSONL:
-        _write_lines(jsonl_lines(result))
+        _write_blocks(jsonl_blocks(result))
     elif fmt is OutputFormat.SUMMARY:
         _print_summary(result, _stdout_console())
     else:
@@ -143,7 +143,8 @@ def explain(
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Explain one verdict: its clause, the quoted words, and the events that caused it."""
-    typer.echo(_Run.open(treaty_path, events_path, as_of, skip_invalid).explain(item), nl=False)
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, keep_events=True)
+    typer.echo(opened.explain(item), nl=False)
 
 
 def report(
@@ -156,7 +157,7 @@ def report(
     skip_invalid: SkipOpt = False,
 ) -> None:
     """Write one self-contained HTML page: timeline, decisions and every explanation."""
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid)
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, keep_events=True)
     page = render_html(
         opened.result,
         title=opened.treaty.title,
@@ -185,20 +186,21 @@ class _Run:
 
     @classmethod
     def open(
-        cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool
+        cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool,
+        keep_events: bool = False,
     ) -> _Run:
         treaty = _load_treaty(treaty_path)
         as_of = _parse_as_of(as_of_text) if as_of_text is not None else None
         try:
             with _reading(events_path) as progress:
                 batch = run_file_full(treaty, events_path, as_of, skip_invalid,
-                                      progress=progress)
+                                      progress=progress, keep_events=keep_events)
         except EmptyLogError as exc:
             _warn_skipped(events_path, exc.skipped, 0)
             _fail(exc.diagnostics, {})
         except EventError as exc:
             _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
-        _warn_skipped(events_path, batch.diagnostics, len(batch.events))
+        _warn_skipped(events_path, batch.diagnostics, batch.count)
         return cls(treaty, batch)
 
     def explain(self, item: str) -> str:
@@ -208,7 +210,7 @@ class _Run:
             result,
             self.treaty,
             {e.id: e for e in self.batch.events},
-            lambda item_id: self.batch.monitor.explain(item_id, result.as_of),
+            self.batch.explain,
         )
         if text is not None:
             return text
@@ -381,17 +383,11 @@ def _dumps(data: Any, indent: int | None = None) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
-def _write_lines(lines: Iterator[str]) -> None:
-    """Write lines to stdout in blocks, as they come."""
+def _write_blocks(blocks: Iterator[str]) -> None:
+    """Write blocks of whole lines to stdout as they come."""
     out = sys.stdout
-    block: list[str] = []
-    for line in lines:
-        block.append(line)
-        if len(block) >= 8192:
-            out.write("\n".join(block) + "\n")
-            block = []
-    if block:
-        out.write("\n".join(block) + "\n")
+    for block in blocks:
+        out.write(block)
     out.flush()
 
 

@@ -1,24 +1,46 @@
-"""Batch runs: a whole event file in, one :class:`~foedus.engine.model.RunResult` out.
+"""Batch runs: a whole log file in, one :class:`~foedus.engine.model.RunResult` out.
 
 Stage: after ``events`` (the log is read and accepted by :class:`~foedus.events.LogReader`);
 gives the result a :class:`~foedus.engine.monitor.Monitor` fed with every event gives.
-This is what ``foedus run``, ``explain`` and ``report`` use.
+``foedus run``, ``explain`` and ``report`` all run this way.
+
+How a log is walked:
+
+* **In order, as read.** Events are applied to one :class:`~foedus.engine.state.RunState`
+  batch by batch as they are read, while the log is in ``(at, id)`` order (as logs
+  usually are); nothing of an event is kept once applied. A log found out of order is read
+  again, whole, and sorted before it is applied.
+* **By columns.** A Parquet or Arrow log of a treaty the columnar executor serves
+  (``engine.columns.supports``) is kept as columns of the rows whose type the treaty
+  reads, and evaluated a column at a time.
+* **All or nothing.** Every record is judged before any result is given: one invalid
+  record (without ``skip_invalid``) and :class:`~foedus.diagnostics.EventError` carries
+  every problem; events applied meanwhile are discarded with the state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from foedus.diagnostics import Diagnostic, EventError, error
-from foedus.engine.model import RunResult
-from foedus.engine.monitor import Monitor
+from foedus.engine import columns
+from foedus.engine.model import Explanation, RunResult
+from foedus.engine.plan import Plan, compile_treaty
+from foedus.engine.results import build_result, explain
+from foedus.engine.state import RunState
 from foedus.events.model import Event
 from foedus.events.read import LogReader, Progress
 from foedus.language.model import Treaty
 
 __all__ = ["BatchRun", "EmptyLogError", "run_file", "run_file_full"]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class EmptyLogError(EventError):
@@ -32,13 +54,21 @@ class EmptyLogError(EventError):
 
 @dataclass
 class BatchRun:
-    """A batch run: its result, the diagnostics of skipped records, the events applied."""
+    """A batch run: its result, the problems of skipped records, the events applied.
+
+    ``events`` holds the accepted events only when the run was asked to keep them.
+    """
 
     result: RunResult
     diagnostics: list[Diagnostic]
     count: int
-    events: list[Event]
-    monitor: Monitor
+    plan: Plan
+    path: str  # how the log was walked: "in order", "sorted" or "columns"
+    events: list[Event] = field(default_factory=list)
+
+    def explain(self, item_id: str) -> Explanation | None:
+        """The explanation of an instance or decision, or of a clause, by id."""
+        return explain(self.plan, self.result, item_id)
 
 
 def run_file(
@@ -63,20 +93,129 @@ def run_file_full(
     skip_invalid: bool = False,
     *,
     progress: Progress | None = None,
+    keep_events: bool = False,
+    by_columns: bool = True,
 ) -> BatchRun:
-    """:func:`run_file` with the diagnostics of skipped records and the event count."""
+    """:func:`run_file` with the problems of skipped records and the number of events.
+
+    ``keep_events`` keeps every accepted event (for a report that shows them);
+    ``by_columns=False`` walks a table log event by event even when columns could.
+    """
+    plan = compile_treaty(treaty)
     reader = LogReader(path, treaty, progress=progress)
+    if (by_columns and reader.tabular and not keep_events and not reader.acceptor.mixed
+            and columns.supports(plan)):
+        return _by_columns(plan, reader, as_of, skip_invalid)
+    return _in_order(plan, path, reader, as_of, skip_invalid, keep_events, progress)
+
+
+def _finish(reader: LogReader, skip_invalid: bool, latest: datetime | None,
+            as_of: datetime | None) -> datetime:
+    """Raise for what was refused; the evaluation time otherwise."""
+    if reader.problems and not skip_invalid:
+        raise EventError(reader.problems)
+    when = as_of if as_of is not None else latest
+    if when is None:
+        raise EmptyLogError(reader.problems)
+    return when
+
+
+def _in_order(
+    plan: Plan,
+    path: str | Path,
+    reader: LogReader,
+    as_of: datetime | None,
+    skip_invalid: bool,
+    keep_events: bool,
+    progress: Progress | None,
+) -> BatchRun:
+    relevant = plan.relevant_types()
+    state = RunState(plan)
+    kept: list[Event] = []
+    count = 0
+    latest: datetime | None = None
+    last: tuple[datetime, str] | None = None
+    for batch in reader.batches():
+        count += len(batch)
+        if keep_events:
+            kept.extend(batch)
+        for ev in batch:
+            key = (ev.at, ev.id)
+            if last is not None and key <= last:
+                return _sorted(plan, path, as_of, skip_invalid, keep_events, progress)
+            last = key
+        if batch:
+            latest = batch[-1].at
+        apply = [e for e in batch if e.type in relevant and (as_of is None or e.at <= as_of)]
+        state.apply(apply, 0, len(apply))
+    when = _finish(reader, skip_invalid, latest, as_of)
+    state.advance(when)
+    return BatchRun(build_result(state, when), reader.problems, count, plan, "in order", kept)
+
+
+def _sorted(
+    plan: Plan,
+    path: str | Path,
+    as_of: datetime | None,
+    skip_invalid: bool,
+    keep_events: bool,
+    progress: Progress | None,
+) -> BatchRun:
+    """The log is not in ``(at, id)`` order: read it again, whole, and sort it."""
+    reader = LogReader(path, plan.treaty, progress=progress)
     events: list[Event] = []
     for batch in reader.batches():
         events.extend(batch)
-    if reader.problems and not skip_invalid:
-        raise EventError(reader.problems)
-    if as_of is None and not events:
-        raise EmptyLogError(reader.problems)
-    when = as_of if as_of is not None else max(e.at for e in events)
-    monitor = Monitor(treaty)
-    monitor.feed_many(events)
-    return BatchRun(monitor.status(when), reader.problems, len(events), events, monitor)
+    latest = max((e.at for e in events), default=None)
+    when = _finish(reader, skip_invalid, latest, as_of)
+    relevant = plan.relevant_types()
+    applied = sorted((e for e in events if e.type in relevant and e.at <= when),
+                     key=lambda e: (e.at, e.id))
+    state = RunState(plan)
+    state.apply(applied, 0, len(applied))
+    state.advance(when)
+    kept = events if keep_events else []
+    return BatchRun(build_result(state, when), reader.problems, len(events), plan, "sorted",
+                    kept)
+
+
+def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
+                skip_invalid: bool) -> BatchRun:
+    relevant = pa.array(sorted(plan.relevant_types()), pa.string())
+    parts: list[pa.Table] = []
+    count = 0
+    latest_us: int | None = None
+    for checked in reader.checked_batches():
+        rows = checked.table()
+        count += rows.num_rows
+        if rows.num_rows:
+            top = pc.max(rows.column("at")).as_py()
+            latest_us = top if latest_us is None else max(latest_us, top)
+            parts.append(rows.filter(pc.is_in(rows.column("type"), value_set=relevant)))
+    latest = EPOCH + latest_us * ONE_MICROSECOND if latest_us is not None else None
+    when = _finish(reader, skip_invalid, latest, as_of)
+    rows = _sorted_rows(parts, (when - EPOCH) // ONE_MICROSECOND)
+    result = columns.evaluate(plan, rows, when)
+    return BatchRun(result, reader.problems, count, plan, "columns")
+
+
+def _sorted_rows(parts: list[pa.Table], until_us: int) -> pa.Table:
+    """The kept rows in ``(at, id)`` order, none after ``until_us``."""
+    if not parts:
+        return pa.table({"id": pa.array([], pa.string()), "at": pa.array([], pa.int64()),
+                         "type": pa.array([], pa.string())})
+    rows = pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+    rows = rows.filter(pc.less_equal(rows.column("at"), until_us))
+    n = rows.num_rows
+    if n > 1:
+        at, ids = rows.column("at"), rows.column("id")
+        a0, a1 = at.slice(0, n - 1), at.slice(1)
+        disorder = pc.or_(pc.less(a1, a0),
+                          pc.and_(pc.equal(a1, a0), pc.less(ids.slice(1), ids.slice(0, n - 1))))
+        if pc.any(disorder).as_py():
+            order = pc.sort_indices(rows, sort_keys=[("at", "ascending"), ("id", "ascending")])
+            rows = rows.take(order)
+    return rows
 
 
 def no_as_of() -> Diagnostic:

@@ -11,13 +11,15 @@ over a million verdicts formats no text. Times are shown in the treaty's zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any, Protocol
 
 __all__ = [
+    "FIELDS",
+    "TIME_FIELDS",
     "DecisionInstance",
     "DecisionStatus",
     "Explanation",
@@ -85,8 +87,11 @@ class InstanceSource(Protocol):
     def explain(self, party: str | None) -> Explanation: ...
 
 
+# The fields of a verdict, in the order of ``ObligationInstance.row()`` and of the columns
+# of ``RunResult.table()``; the times among them.
 FIELDS = ("id", "clause", "kind", "obligor", "action", "beneficiary", "trigger_event",
           "triggered_at", "due_at", "state", "settled_at", "settled_by")
+TIME_FIELDS = frozenset({"triggered_at", "due_at", "settled_at"})
 
 
 class ObligationInstance:
@@ -241,3 +246,13 @@ class RunResult:
     conditions: Mapping[str, str]  # condition clause id -> human state
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # clause -> events
     zone: str = "UTC"
+    columns: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+
+    def table(self) -> Any:
+        """Every verdict as a ``pyarrow.Table`` with the columns ``FIELDS`` (times as
+        UTC timestamps), in the order of ``obligations``: for writers of many verdicts."""
+        if self.columns is None:
+            from foedus.engine.results import verdict_table
+
+            return verdict_table(self.obligations)
+        return self.columns()

@@ -36,7 +36,7 @@ from operator import attrgetter, eq, le, lt
 from foedus.engine.caches import Caches
 from foedus.engine.model import Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
-from foedus.engine.results import build_result, clause_explanation
+from foedus.engine.results import build_result, explain
 from foedus.engine.state import RunState
 from foedus.events.model import Event
 from foedus.language.model import Treaty
@@ -218,17 +218,7 @@ class Monitor:
 
     def explain(self, item_id: str, as_of: datetime) -> Explanation | None:
         """The explanation of an obligation, prohibition or decision instance, or of a clause."""
-        result = self.status(as_of)
-        for o in result.obligations:
-            if o.id == item_id:
-                return o.explanation
-        for d in result.decisions:
-            if d.id == item_id:
-                return d.explanation
-        plan = self._plan.by_id.get(item_id)
-        if plan is not None:
-            return clause_explanation(plan, result)
-        return None
+        return explain(self._plan, self.status(as_of), item_id)
 
     # ------------------------------------------------------------ internals
 

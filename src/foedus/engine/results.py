@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import Enum
 from typing import Any, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
 from foedus.engine.matching import fmt_time, render_pattern
 from foedus.engine.model import (
+    FIELDS,
+    TIME_FIELDS,
     DecisionInstance,
     DecisionStatus,
     Explanation,
@@ -41,9 +44,11 @@ from foedus.engine.records import NonArising as NonArisingRecord
 from foedus.engine.state import RunState
 from foedus.language.model import ClauseKind, RuleKind
 
-__all__ = ["LazyTuple", "build_result", "clause_explanation", "fmt_time"]
+__all__ = ["LazyTuple", "build_result", "clause_explanation", "explain", "fmt_time"]
 
 T = TypeVar("T")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 PENDING = ObligationStatus.PENDING
 FULFILLED = ObligationStatus.FULFILLED
@@ -267,7 +272,7 @@ class RespectedSource:
         return _explanation(r.plan, reason, (r.trigger_id,) if r.trigger_id else ())
 
 
-def _instances(records: list[Record], view: View) -> tuple[ObligationInstance, ...]:
+def instances(records: list[Record], view: View) -> tuple[ObligationInstance, ...]:
     out: list[ObligationInstance] = []
     append = out.append
     breaches = view.breaches
@@ -417,6 +422,88 @@ class LazyTuple(Sequence[T]):
         return repr(self.materialize())
 
 
+def _once(build: Callable[[], T]) -> Callable[[], T]:
+    """``build``, called at most once."""
+    done: list[T] = []
+
+    def get() -> T:
+        if not done:
+            done.append(build())
+        return done[0]
+
+    return get
+
+
+def verdict_table(instances: Sequence[ObligationInstance]) -> Any:
+    """The verdicts as columns (``RunResult.table``), from their rows."""
+    import pyarrow as pa
+
+    rows = [o.row() for o in instances]
+    utc = pa.timestamp("us", tz="UTC")
+    columns = {}
+    for i, name in enumerate(FIELDS):
+        values = [r[i] for r in rows]
+        if name in TIME_FIELDS:
+            columns[name] = pa.array(values, utc)
+        else:
+            columns[name] = pa.array([None if v is None else str(v) for v in values],
+                                     pa.string())
+    return pa.table(columns)
+
+
+def records_table(records: list[Record], view: View) -> Any:
+    """``RunResult.table`` straight from the records: what obligors of one record share is
+    read once. The same rows as ``verdict_table`` of the instances (a test checks)."""
+    import pyarrow as pa
+
+    columns: list[list[Any]] = [[] for _ in FIELDS]
+    (ids, clauses, kinds, obligors, actions, owed, triggers, triggered, dues, states,
+     settled, settlers) = columns
+    breaches = view.breaches
+    for x in records:
+        if type(x) is EachRecord:
+            n = len(x.obligors)
+            ids.extend(x.key + p for p in x.obligors)
+            obligors.extend(x.obligors)
+            for p in x.obligors:
+                got = x.outcome.get(p)
+                if got is None:
+                    states.append("pending")
+                    settled.append(None)
+                    settlers.append(None)
+                else:
+                    states.append(got[0].value)
+                    settled.append(got[1])
+                    settlers.append(got[2])
+            clauses.extend([x.plan.clause.id] * n)
+            kinds.extend(["obligation"] * n)
+            actions.extend([view.action(x.plan, x)] * n)
+            owed.extend([x.beneficiary] * n)
+            triggers.extend([x.trigger_id] * n)
+            triggered.extend([x.trigger_at] * n)
+            dues.extend([x.due_at] * n)
+            continue
+        if type(x) is Period and breaches.get(x.key):
+            continue
+        source = (CollectiveSource(x, view) if type(x) is CollectiveRecord  # type: ignore[arg-type]
+                  else ViolationSource(x, view) if type(x) is Violation  # type: ignore[arg-type]
+                  else RespectedSource(x, view))  # type: ignore[arg-type]
+        for column, value in zip(columns, source.fields(None), strict=True):
+            column.append(value.value if isinstance(value, Enum) else value)
+    utc = pa.timestamp("us", tz="UTC")
+    return pa.table({
+        name: pa.array(_micros(values), pa.int64()).cast(utc) if name in TIME_FIELDS
+        else pa.array(values, pa.string())
+        for name, values in zip(FIELDS, columns, strict=True)
+    })
+
+
+def _micros(times: list[datetime | None]) -> list[int | None]:
+    """Microseconds since the epoch (pyarrow converts aware datetimes several times slower)."""
+    epoch, us = EPOCH, ONE_MICROSECOND
+    return [None if t is None else (t - epoch) // us for t in times]
+
+
 def build_result(state: RunState, as_of: datetime) -> RunResult:
     """The result of ``state`` (a private copy, advanced to ``as_of``).
 
@@ -426,16 +513,18 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
     plan = state.plan
     store: RecordStore = state.store
     view = View(plan, as_of, store.breaches)
+    obligations = LazyTuple(lambda: instances(store.arisen, view), store.size())
     return RunResult(
         treaty=plan.name,
         as_of=as_of.astimezone(view.tz),
         treaty_status=state.status.status,
-        obligations=LazyTuple(lambda: _instances(store.arisen, view), store.size()),
+        obligations=obligations,
         decisions=tuple(_decision(d, view) for d in store.decisions),
         not_arisen=LazyTuple(lambda: _not_arisen(store.not_arisen), len(store.not_arisen)),
         conditions={p.id: _condition_text(state, p, view) for p in plan.conditions},
         permissions={k: tuple(v) for k, v in sorted(store.permissions.items())},
         zone=plan.zone,
+        columns=_once(lambda: records_table(store.arisen, view)),
     )
 
 
@@ -459,3 +548,15 @@ def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:
             parts.append("Nothing arose from this clause.")
     return _explanation(plan, " ".join(parts), tuple(n.event for n in missed))
 
+
+
+def explain(plan: Plan, result: RunResult, item_id: str) -> Explanation | None:
+    """The explanation of an obligation, prohibition or decision instance, or of a clause."""
+    for o in result.obligations:
+        if o.id == item_id:
+            return o.explanation
+    for d in result.decisions:
+        if d.id == item_id:
+            return d.explanation
+    clause = plan.by_id.get(item_id)
+    return clause_explanation(clause, result) if clause is not None else None

@@ -103,6 +103,12 @@ class Acceptor:
             for e in treaty.events
         }
         self.seen: dict[str, int] = {}  # event id -> line of its first occurrence
+        kinds: dict[str, set[bool]] = {}
+        for e in treaty.events:
+            for f in e.fields:
+                kinds.setdefault(f.name, set()).add(f.type.kind is NUMBER)
+        # a field name that is a number in one event type and text in another
+        self.mixed = any(len(k) > 1 for k in kinds.values())
 
     def allowed(self, kind: FieldKind, options: tuple[str, ...] = ()) -> tuple[str, ...] | None:
         """The values a field of ``kind`` may take, or None when any text (or number) goes."""

@@ -32,6 +32,7 @@ __all__ = ["BATCH_ROWS", "CheckedBatch", "check_batch", "table_batches"]
 
 BATCH_ROWS = 1 << 16
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
 UTC_US = pa.timestamp("us", tz="UTC")
 # The ISO 8601 times that pyarrow and datetime.fromisoformat read alike.
 ISO_RE = (
@@ -113,41 +114,73 @@ def _unreadable(file: str, exc: Exception) -> Diagnostic:
 
 
 class CheckedBatch:
-    """One batch after acceptance: the accepted rows, as columns, and the problems found.
+    """One batch after acceptance: the accepted rows and the problems found.
 
-    ``rows`` keeps, in file order, the accepted rows' ``id`` (text), ``at`` (int64
-    microseconds since the epoch, UTC), ``type`` and field columns (text, or float64 for
-    number fields); ``lines`` their row numbers (1 = the file's first row).
+    ``rows`` holds, in file order, the rows the columns vouched for: ``id`` (text), ``at``
+    (int64 microseconds since the epoch, UTC), ``type`` and the field columns (text, or
+    float64 for number fields), with their row numbers in ``lines`` (1 = the file's first
+    row); ``extra`` the events the rule accepted among the other rows.
     """
 
-    __slots__ = ("lines", "problems", "rows")
+    __slots__ = ("extra", "lines", "problems", "rows")
 
-    def __init__(self, rows: pa.Table, lines: pa.Array, problems: list[Diagnostic]) -> None:
+    def __init__(self, rows: pa.Table, lines: pa.Array, extra: list[Event],
+                 problems: list[Diagnostic]) -> None:
         self.rows = rows
         self.lines = lines
+        self.extra = extra
         self.problems = problems
 
     def events(self, file: str) -> list[Event]:
-        """The accepted rows as events, in file order."""
+        """Every accepted row as an event, in file order."""
         rows = self.rows
-        n = rows.num_rows
-        if n == 0:
-            return []
-        ids = rows.column("id").to_pylist()
-        ats = micros_to_times(rows.column("at").to_pylist())
-        types = rows.column("type").to_pylist()
-        lines = self.lines.to_pylist()
-        columns = {name: rows.column(name).to_pylist()
-                   for name in rows.column_names if name not in RESERVED}
-        out = []
-        for i in range(n):
-            fields: dict[str, FieldValue] = {}
-            for name, values in columns.items():
-                value = values[i]
-                if value is not None:
-                    fields[name] = value
-            out.append(Event(ids[i], ats[i], types[i], fields, f"{file}:{lines[i]}"))
+        out: list[Event] = []
+        if rows.num_rows:
+            ids = rows.column("id").to_pylist()
+            ats = micros_to_times(rows.column("at").to_pylist())
+            types = rows.column("type").to_pylist()
+            lines = self.lines.to_pylist()
+            columns = {name: rows.column(name).to_pylist()
+                       for name in rows.column_names if name not in RESERVED}
+            for i in range(rows.num_rows):
+                fields: dict[str, FieldValue] = {}
+                for name, values in columns.items():
+                    value = values[i]
+                    if value is not None:
+                        fields[name] = value
+                out.append(Event(ids[i], ats[i], types[i], fields, f"{file}:{lines[i]}"))
+        if self.extra:
+            out.extend(self.extra)
+            out.sort(key=_line)
         return out
+
+    def table(self) -> pa.Table:
+        """Every accepted row as columns (as ``rows``), in file order.
+
+        The rows the rule accepted are added to the others; a field name that is a number
+        in one event type and text in another has no single column type, so such a
+        treaty is walked event by event (see ``Acceptor.mixed``).
+        """
+        if not self.extra:
+            return self.rows
+        columns: dict[str, Any] = {
+            "id": pa.array([e.id for e in self.extra], pa.string()),
+            "at": pa.array([(e.at - EPOCH) // ONE_MICROSECOND for e in self.extra],
+                           pa.int64()),
+            "type": pa.array([e.type for e in self.extra], pa.string()),
+        }
+        for name in self.rows.column_names:
+            if name not in RESERVED:
+                kind = self.rows.schema.field(name).type
+                columns[name] = pa.array([e.fields.get(name) for e in self.extra], kind)
+        both = pa.concat_tables([self.rows, pa.table(columns)])
+        lines = pa.concat_arrays([self.lines, pa.array([_line(e) for e in self.extra],
+                                                        pa.int64())])
+        return both.take(pc.sort_indices(lines))
+
+
+def _line(event: Event) -> int:
+    return int(event.source.rsplit(":", 1)[1]) if event.source else 0
 
 
 def micros_to_times(micros: list[int]) -> list[datetime]:
@@ -195,9 +228,7 @@ def check_batch(table: pa.Table, acceptor: Acceptor, file: str, first_row: int) 
     rows = pa.table({"id": ids, "at": at, "type": types, **fields})
     rows = rows.take(pa.array(keep, pa.int64()))
     lines = pa.array([first_row + i for i in keep], pa.int64())
-    if accepted:  # rows the rule accepted although the columns did not vouch for them
-        rows, lines = _merge(rows, lines, accepted, first_row, fields)
-    return CheckedBatch(rows, lines, problems)
+    return CheckedBatch(rows, lines, accepted, problems)
 
 
 def _ids(table: pa.Table) -> tuple[pa.Array, pa.Array]:
@@ -314,31 +345,6 @@ def _row(table: pa.Table, names: list[str], i: int) -> dict[str, Any]:
         except (ValueError, OverflowError, pa.ArrowException):
             out[name] = str(scalar)
     return out
-
-
-def _merge(
-    rows: pa.Table,
-    lines: pa.Array,
-    accepted: list[Event],
-    first_row: int,
-    fields: dict[str, pa.Array],
-) -> tuple[pa.Table, pa.Array]:
-    """Add the rows the rule accepted to the column-accepted ones, in file order."""
-    extra_lines = [int(e.source.rsplit(":", 1)[1]) if e.source else first_row
-                   for e in accepted]
-    columns: dict[str, Any] = {
-        "id": pa.array([e.id for e in accepted], pa.string()),
-        "at": pa.array([(e.at - EPOCH) // timedelta(microseconds=1) for e in accepted],
-                       pa.int64()),
-        "type": pa.array([e.type for e in accepted], pa.string()),
-    }
-    for name, col in fields.items():
-        columns[name] = pa.array([e.fields.get(name) for e in accepted], col.type)
-    extra = pa.table(columns)
-    both = pa.concat_tables([rows, extra])
-    all_lines = pa.concat_arrays([lines, pa.array(extra_lines, pa.int64())])
-    order = pc.sort_indices(all_lines)
-    return both.take(order), all_lines.take(order)
 
 
 def _plain(col: Any) -> Any:

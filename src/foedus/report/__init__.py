@@ -19,7 +19,7 @@ from foedus.report.data import (
     time_left,
 )
 from foedus.report.html import render_html
-from foedus.report.jsonl import jsonl_lines
+from foedus.report.jsonl import jsonl_blocks, jsonl_lines
 from foedus.report.text import explain_item
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "explanation_to_json",
     "head_to_json",
     "iso",
+    "jsonl_blocks",
     "jsonl_lines",
     "obligation_to_json",
     "render_html",

@@ -189,10 +189,13 @@ def head_to_json(result: RunResult) -> dict[str, Any]:
 def clause_counts(result: RunResult) -> dict[str, dict[str, int]]:
     """How many verdicts of each clause are in each state (no explanation is built)."""
     out: dict[str, dict[str, int]] = {}
-    for o in result.obligations:
-        per = out.setdefault(o.clause, {})
-        state = str(o.state)
-        per[state] = per.get(state, 0) + 1
+    table = result.table()
+    if table.num_rows:
+        counted = table.group_by(["clause", "state"], use_threads=False).aggregate(
+            [("id", "count")])
+        for clause, state, n in zip(*(counted.column(c).to_pylist()
+                                      for c in ("clause", "state", "id_count")), strict=True):
+            out.setdefault(clause, {})[state] = n
     for d in result.decisions:
         per = out.setdefault(d.clause, {})
         per[str(d.state)] = per.get(str(d.state), 0) + 1

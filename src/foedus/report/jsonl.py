@@ -1,88 +1,100 @@
-"""A run as JSON Lines: one line per verdict, written as they are read, then a summary.
+"""A run as JSON Lines: one line per verdict, written block by block, then a summary.
 
-Stage: after ``engine``; ``foedus run --format jsonl`` writes what :func:`jsonl_lines`
-yields. Lines are what ``json.dumps(..., sort_keys=True, ensure_ascii=False)`` gives for
-:func:`~foedus.report.data.obligation_to_json` without the explanation (``record``:
+Stage: after ``engine``; ``foedus run --format jsonl`` writes what :func:`jsonl_blocks`
+yields. Each line is what ``json.dumps(..., sort_keys=True, ensure_ascii=False)`` gives
+for :func:`~foedus.report.data.obligation_to_json` without the explanation (``record``:
 "obligation"), for each decision (``record``: "decision") and for the summary
-(``record``: "summary"); verdict lines are built directly from the same field list,
-since a run may have millions of them.
+(``record``: "summary"). A run may have millions of verdicts, so their lines are built a
+block of rows at a time from the result's columns (``RunResult.table``) with
+``pyarrow.compute``, following the same field list (``VERDICT_FIELDS``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from foedus.engine.model import ObligationInstance, RunResult
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from foedus.engine.model import RunResult
 from foedus.report.data import VERDICT_FIELDS, decision_to_json, head_to_json
 
-__all__ = ["jsonl_lines", "utc_text", "verdict_line"]
+__all__ = ["BLOCK_ROWS", "jsonl_blocks", "jsonl_lines", "verdict_block"]
 
-_DAYS: dict[int, str] = {}
-_HOURS = [f"{h:02d}:" for h in range(24)]
-_MINUTES_SECONDS = [f"{m:02d}:{s:02d}Z" for m in range(60) for s in range(60)]
-# (key in sorted order, position in the row or -1 for the record tag, is a time)
-_LAYOUT = sorted(
-    [(key, i, is_time) for i, (key, is_time) in enumerate(VERDICT_FIELDS)]
-    + [("record", -1, False)]
-)
-_PREFIXES = [("{" if n == 0 else ", ") + encode_basestring(key) + ": "
-             for n, (key, _, _) in enumerate(_LAYOUT)]
+BLOCK_ROWS = 1 << 16
+# what JSON must escape in a string (ensure_ascii=False): quotes, backslashes, controls
+NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
-def utc_text(at: datetime) -> str:
-    """:func:`~foedus.report.data.iso` of ``at``, fast for whole seconds.
-
-    >>> from datetime import timezone, timedelta
-    >>> utc_text(datetime(2022, 3, 29, 10, 0, 5, tzinfo=timezone(timedelta(hours=3))))
-    '2022-03-29T07:00:05Z'
-    """
-    if at.microsecond:
-        return at.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-    seconds = int(at.timestamp())
-    day, rest = divmod(seconds, 86400)
-    prefix = _DAYS.get(day)
-    if prefix is None:
-        prefix = at.astimezone(UTC).strftime("%Y-%m-%dT")
-        if len(prefix) != 11:  # a year before 1000 or after 9999: let isoformat pad it
-            return at.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
-        if len(_DAYS) > 100_000:
-            _DAYS.clear()
-        _DAYS[day] = prefix
-    hour, rest = divmod(rest, 3600)
-    return prefix + _HOURS[hour] + _MINUTES_SECONDS[rest]
+def _json_text(col: pa.Array) -> pa.Array:
+    """A text column as JSON values: quoted and escaped strings, or ``null``."""
+    col = col.cast(pa.string())
+    quoted = pc.binary_join_element_wise('"', col, '"', "")
+    escape = pc.fill_null(pc.match_substring_regex(col, NEEDS_ESCAPE), False)
+    if pc.any(escape).as_py():
+        escaped = [encode_basestring(v) for v in col.filter(escape).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, escape, pa.array(escaped, pa.string()))
+    return pc.fill_null(quoted, "null")
 
 
-def _value(value: Any, is_time: bool) -> str:
-    if value is None:
-        return "null"
-    if is_time:
-        return '"' + utc_text(value) + '"'
-    return str(encode_basestring(str(value)))
+def _json_time(col: pa.Array) -> pa.Array:
+    """A timestamp column as JSON values: ``"2022-03-29T07:00:00Z"`` (microseconds only
+    when the instant has them), or ``null``. (Zone-less casts to text are ten times
+    faster than ``strftime``; the instants are UTC.)"""
+    micros = pc.cast(col, pa.int64())
+    naive = pc.cast(micros, pa.timestamp("us"))
+    fraction = pc.fill_null(pc.not_equal(
+        pc.subtract(micros, pc.multiply(pc.divide(micros, 10**6), 10**6)), 0), False)
+    text = pc.cast(pc.cast(naive, pa.timestamp("s"), safe=False), pa.string())
+    if pc.any(fraction).as_py():
+        text = pc.if_else(fraction, pc.cast(naive, pa.string()), text)
+    text = pc.binary_join_element_wise('"', pc.replace_substring(text, " ", "T"), 'Z"', "")
+    return pc.fill_null(text, "null")
 
 
-def verdict_line(o: ObligationInstance) -> str:
-    """One verdict's line, without its explanation."""
-    row = o.row()
-    parts = []
-    for prefix, (_, index, is_time) in zip(_PREFIXES, _LAYOUT, strict=True):
-        parts.append(prefix)
-        parts.append('"obligation"' if index < 0 else _value(row[index], is_time))
-    parts.append("}")
-    return "".join(parts)
+_TIMES = {key for key, is_time in VERDICT_FIELDS if is_time}
+_KEYS = sorted([key for key, _ in VERDICT_FIELDS] + ["record"])
+
+
+def verdict_block(table: pa.Table) -> str:
+    """The lines of a block of verdict rows (``RunResult.table`` columns), each ending in a
+    newline."""
+    n = table.num_rows
+    if n == 0:
+        return ""
+    parts: list[Any] = []
+    for i, key in enumerate(_KEYS):
+        parts.append(("{" if i == 0 else ", ") + encode_basestring(key) + ": ")
+        if key == "record":
+            parts.append('"obligation"')
+        elif key in _TIMES:
+            parts.append(_json_time(table.column(key).combine_chunks()))
+        else:
+            parts.append(_json_text(table.column(key).combine_chunks()))
+    parts.append("}\n")
+    lines = pc.binary_join_element_wise(*parts, "")
+    return "".join(lines.to_pylist())
+
+
+def jsonl_blocks(result: RunResult) -> Iterator[str]:
+    """Every verdict in the order it arose, block by block, then every decision and the
+    summary; each block is whole lines."""
+    table = result.table()
+    for start in range(0, table.num_rows, BLOCK_ROWS):
+        yield verdict_block(table.slice(start, BLOCK_ROWS))
+    tail = [_dumps({"record": "decision", **decision_to_json(d)}) for d in result.decisions]
+    tail.append(_dumps({"record": "summary", **head_to_json(result)}))
+    yield "".join(line + "\n" for line in tail)
+
+
+def jsonl_lines(result: RunResult) -> Iterator[str]:
+    """The lines of :func:`jsonl_blocks`, one at a time, without their newlines."""
+    for block in jsonl_blocks(result):
+        yield from block.split("\n")[:-1]  # (JSON escapes every newline inside a value)
 
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
-
-
-def jsonl_lines(result: RunResult) -> Iterator[str]:
-    """Every verdict in the order it arose, every decision, then the summary."""
-    for o in result.obligations:
-        yield verdict_line(o)
-    for d in result.decisions:
-        yield _dumps({"record": "decision", **decision_to_json(d)})
-    yield _dumps({"record": "summary", **head_to_json(result)})
