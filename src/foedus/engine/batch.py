@@ -34,7 +34,7 @@ from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.state import RunState
 from foedus.events.model import Event
-from foedus.events.read import LogReader, Progress
+from foedus.events.read import LogReader, Progress, RepeatedIds
 from foedus.language.model import Treaty
 
 __all__ = ["BatchRun", "EmptyLogError", "run_file", "run_file_full"]
@@ -102,7 +102,18 @@ def run_file_full(
     ``by_columns=False`` walks a table log event by event even when columns could.
     """
     plan = compile_treaty(treaty)
-    reader = LogReader(path, treaty, progress=progress)
+    try:
+        return _run(plan, path, as_of, skip_invalid, progress, keep_events, by_columns, False)
+    except RepeatedIds:  # read again, naming each repeated id and where it was first
+        return _run(plan, path, as_of, skip_invalid, progress, keep_events, by_columns, True)
+
+
+def _run(plan: Plan, path: str | Path, as_of: datetime | None, skip_invalid: bool,
+         progress: Progress | None, keep_events: bool, by_columns: bool,
+         exact_ids: bool) -> BatchRun:
+    """One reading of the log. Without ``exact_ids`` the ids are checked for repeats at the
+    end, all at once, rather than kept in a dictionary as they come."""
+    reader = LogReader(path, plan.treaty, progress=progress, exact_ids=exact_ids)
     if (by_columns and reader.tabular and not keep_events and not reader.acceptor.mixed
             and columns.supports(plan)):
         return _by_columns(plan, reader, as_of, skip_invalid)
@@ -142,7 +153,8 @@ def _in_order(
         for ev in batch:
             key = (ev.at, ev.id)
             if last is not None and key <= last:
-                return _sorted(plan, path, as_of, skip_invalid, keep_events, progress)
+                return _sorted(plan, path, as_of, skip_invalid, keep_events, progress,
+                               reader.acceptor.exact_ids)
             last = key
         if batch:
             latest = batch[-1].at
@@ -160,9 +172,10 @@ def _sorted(
     skip_invalid: bool,
     keep_events: bool,
     progress: Progress | None,
+    exact_ids: bool,
 ) -> BatchRun:
     """The log is not in ``(at, id)`` order: read it again, whole, and sort it."""
-    reader = LogReader(path, plan.treaty, progress=progress)
+    reader = LogReader(path, plan.treaty, progress=progress, exact_ids=exact_ids)
     events: list[Event] = []
     for batch in reader.batches():
         events.extend(batch)
@@ -191,7 +204,8 @@ def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
         if rows.num_rows:
             top = pc.max(rows.column("at")).as_py()
             latest_us = top if latest_us is None else max(latest_us, top)
-            parts.append(rows.filter(pc.is_in(rows.column("type"), value_set=relevant)))
+            wanted = pc.is_in(rows.column("type"), value_set=relevant)
+            parts.append(rows if pc.all(wanted).as_py() else rows.filter(wanted))
     latest = EPOCH + latest_us * ONE_MICROSECOND if latest_us is not None else None
     when = _finish(reader, skip_invalid, latest, as_of)
     rows = _sorted_rows(parts, (when - EPOCH) // ONE_MICROSECOND)

@@ -207,7 +207,20 @@ def evaluate(plan: Plan, rows: pa.Table, as_of: datetime, caches: Caches | None 
         permissions={},
         zone=plan.zone,
         columns=_once(lambda: _table(log, merged, order, view)),
+        counter=lambda: _counts(merged),
     )
+
+
+def _counts(merged: list[_Verdicts]) -> dict[str, dict[str, int]]:
+    """``RunResult.counts`` from the state arrays."""
+    out: dict[str, dict[str, int]] = {}
+    names = ("pending", "fulfilled", "violated")
+    for verdict in merged:
+        per = out.setdefault(verdict.clause.id, {})
+        for code, n in enumerate(np.bincount(verdict.state[0], minlength=3).tolist()):
+            if n:
+                per[names[code]] = per.get(names[code], 0) + n
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
 def _public(m: NonArising) -> Any:

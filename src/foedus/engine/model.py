@@ -247,6 +247,19 @@ class RunResult:
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # clause -> events
     zone: str = "UTC"
     columns: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+    counter: Callable[[], dict[str, dict[str, int]]] | None = field(
+        default=None, repr=False, compare=False)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """How many verdicts of each clause are in each state (decisions not included),
+        without building a verdict: clause -> state -> number, in sorted order."""
+        if self.counter is not None:
+            return self.counter()
+        out: dict[str, dict[str, int]] = {}
+        for o in self.obligations:
+            per = out.setdefault(o.clause, {})
+            per[o.state.value] = per.get(o.state.value, 0) + 1
+        return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
     def table(self) -> Any:
         """Every verdict as a ``pyarrow.Table`` with the columns ``FIELDS`` (times as

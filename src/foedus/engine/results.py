@@ -525,7 +525,34 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
         permissions={k: tuple(v) for k, v in sorted(store.permissions.items())},
         zone=plan.zone,
         columns=_once(lambda: records_table(store.arisen, view)),
+        counter=lambda: record_counts(store),
     )
+
+
+def record_counts(store: RecordStore) -> dict[str, dict[str, int]]:
+    """``RunResult.counts`` from the records, building no instance."""
+    out: dict[str, dict[str, int]] = {}
+
+    def add(clause: str, state: str, n: int = 1) -> None:
+        per = out.setdefault(clause, {})
+        per[state] = per.get(state, 0) + n
+
+    for x in store.arisen:
+        kind = type(x)
+        if kind is EachRecord:
+            clause = x.plan.clause.id
+            if x.n_open:  # type: ignore[union-attr]
+                add(clause, "pending", x.n_open)  # type: ignore[union-attr]
+            for verdict in x.outcome.values():  # type: ignore[union-attr]
+                add(clause, verdict[0].value)
+        elif kind is CollectiveRecord:
+            verdict = x.verdict  # type: ignore[union-attr]
+            add(x.plan.clause.id, "pending" if verdict is None else verdict[0].value)
+        elif kind is Violation:
+            add(x.plan.clause.id, "violated")
+        elif not store.breaches.get(x.key):  # type: ignore[union-attr]
+            add(x.plan.clause.id, "respected")
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
 def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:

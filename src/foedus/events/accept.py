@@ -77,13 +77,18 @@ def _show(value: Any) -> str:
 class Acceptor:
     """Accepts the records of one log against a treaty's event declarations.
 
-    It remembers the ids it accepted, so one acceptor reads one log. ``cells`` records
+    It remembers the ids it accepted (with ``exact_ids``), so one acceptor reads one log.
+    ``cells`` records
     (CSV rows and table rows) hold text where JSON holds numbers: a number field may then
     be numeric text, and an empty cell means the field is absent.
     """
 
-    def __init__(self, treaty: Treaty) -> None:
+    def __init__(self, treaty: Treaty, *, exact_ids: bool = True) -> None:
         self.treaty = treaty
+        # Without exact ids, a repeated id is not looked for here: a reader that holds too
+        # many ids for a dictionary checks them all at the end, and reads the log again
+        # with exact ids when one repeats, for the messages (see ``events.read``).
+        self.exact_ids = exact_ids
         self.types: dict[str, EventType] = {e.name: e for e in treaty.events}
         self.parties = tuple(p.code for p in treaty.parties)
         self.territories = tuple(t.name for t in treaty.territories)
@@ -145,7 +150,7 @@ class Acceptor:
         values: dict[str, FieldValue] = {}
         if spec is not None and given is not None:
             values = self._fields(type_name, spec, given, where, context, problems, cells)
-        if event_id is not None:
+        if event_id is not None and self.exact_ids:
             first = self.seen.get(event_id)
             if first is not None:
                 problems.append(error(

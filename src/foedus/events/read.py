@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from foedus.diagnostics import Diagnostic, EventError, error
 from foedus.events.accept import Acceptor
 from foedus.events.model import Event
@@ -35,6 +38,7 @@ __all__ = [
     "PARQUET_SUFFIXES",
     "LogReader",
     "ReadProgress",
+    "RepeatedIds",
     "event_format",
     "load_events",
     "read_events_text",
@@ -61,6 +65,11 @@ def event_format(path: str | Path) -> str:
     if suffix in ARROW_SUFFIXES:
         return "arrow"
     return "jsonl"
+
+
+class RepeatedIds(Exception):
+    """A log read without exact ids holds an id twice, or a problem: read it again with
+    exact ids for the exact messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +107,15 @@ class LogReader:
         fmt: str | None = None,
         text: str | None = None,
         progress: Progress | None = None,
+        exact_ids: bool = True,
     ) -> None:
         self.path = Path(path)
         self.file = str(path)
         self.fmt = fmt or event_format(path)
         self.text = text
         self.treaty = treaty
-        self.acceptor = Acceptor(treaty)
+        self.acceptor = Acceptor(treaty, exact_ids=exact_ids)
+        self.ids: list[pa.Array] = []  # accepted ids, when they are checked at the end
         self.progress = progress
         self.problems: list[Diagnostic] = []
         self.count = 0  # records read, valid or not
@@ -114,13 +125,33 @@ class LogReader:
         return self.fmt in ("parquet", "arrow") and self.text is None
 
     def batches(self) -> Iterator[list[Event]]:
-        """The accepted events, batch by batch, in file order."""
+        """The accepted events, batch by batch, in file order.
+
+        Raises (at the end, without ``exact_ids``):
+            RepeatedIds: some id was accepted twice; read the log again with exact ids.
+        """
         if self.tabular:
             for checked in self.checked_batches():
                 yield checked.events(self.file)
             return
         for chunk in self._text_chunks():
-            yield self._accept(chunk)
+            events = self._accept(chunk)
+            if not self.acceptor.exact_ids:
+                self.ids.append(pa.array([e.id for e in events], pa.string()))
+            yield events
+        self._check_ids()
+
+    def _check_ids(self) -> None:
+        """Without exact ids: any repeated id, or any problem at all (a refused record's id
+        may repeat an accepted one, which exact ids would name too), means reading again."""
+        if self.acceptor.exact_ids:
+            return
+        if self.problems:
+            raise RepeatedIds(self.file)
+        every = pa.chunked_array(self.ids, pa.string())
+        self.ids = []
+        if not _rising(every) and pc.count_distinct(every).as_py() != len(every):
+            raise RepeatedIds(self.file)
 
     def checked_batches(self) -> Iterator[CheckedBatch]:
         """A table log's batches after acceptance, as columns (Parquet and Arrow only)."""
@@ -132,8 +163,12 @@ class LogReader:
             first += table.num_rows
             self.count += table.num_rows
             self.problems.extend(checked.problems)
+            if not self.acceptor.exact_ids:
+                self.ids.append(checked.rows.column("id").combine_chunks())
+                self.ids.append(pa.array([e.id for e in checked.extra], pa.string()))
             self._report(self.count, total, "rows")
             yield checked
+        self._check_ids()
 
     def _existing(self) -> Path:
         if not self.path.exists():
@@ -187,6 +222,21 @@ class LogReader:
             self.progress(ReadProgress(records, done, total, unit))
         else:
             self.progress(ReadProgress(records, records, total, unit))
+
+
+def _rising(ids: pa.ChunkedArray) -> bool:
+    """Whether ``ids`` rise strictly in (length, text) order, as ids numbered in the order
+    they are written do ("e9" before "e10"): then they are distinct, proven without hashing.
+    """
+    flat = ids.combine_chunks()
+    n = len(flat)
+    if n < 2:
+        return True
+    size = pc.binary_length(flat)
+    a, b = flat.slice(0, n - 1), flat.slice(1)
+    la, lb = size.slice(0, n - 1), size.slice(1)
+    rising = pc.or_(pc.less(la, lb), pc.and_(pc.equal(la, lb), pc.less(a, b)))
+    return bool(pc.all(pc.fill_null(rising, False)).as_py())
 
 
 def _chunks(records: Iterator[RawRecord]) -> Iterator[list[RawRecord]]:

@@ -205,30 +205,40 @@ def check_batch(table: pa.Table, acceptor: Acceptor, file: str, first_row: int) 
                                                          False)))
     fields, more = _fields(table, types, acceptor)
     suspect = pc.fill_null(pc.or_(suspect, more), True)
-    # In file order: an id seen before makes its row suspect; suspect rows go to the rule.
-    id_list = ids.to_pylist()
-    flags = suspect.to_pylist()
-    seen = acceptor.seen
-    keep = []
     accepted: list[Event] = []
     problems: list[Diagnostic] = []
     names = table.column_names
-    for i in range(n):
-        line = first_row + i
-        if not flags[i]:
-            event_id = id_list[i]
-            if event_id not in seen:
-                seen[event_id] = line
-                keep.append(i)
-                continue
-        event, found = acceptor.accept(_row(table, names, i), Where(file, line), cells=True)
-        problems.extend(found)
-        if event is not None:
-            accepted.append(event)
-    rows = pa.table({"id": ids, "at": at, "type": types, **fields})
-    rows = rows.take(pa.array(keep, pa.int64()))
-    lines = pa.array([first_row + i for i in keep], pa.int64())
+    if acceptor.exact_ids:
+        # In file order: an id seen before makes its row suspect; the rule names it.
+        id_list = ids.to_pylist()
+        flags = suspect.to_pylist()
+        seen = acceptor.seen
+        keep = []
+        for i in range(n):
+            if not flags[i]:
+                event_id = id_list[i]
+                if event_id not in seen:
+                    seen[event_id] = first_row + i
+                    keep.append(i)
+                    continue
+            _judge(acceptor, table, names, file, first_row + i, i, accepted, problems)
+        chosen = pa.array(keep, pa.int64())
+    else:
+        chosen = pc.indices_nonzero(pc.invert(suspect))
+        for i in pc.indices_nonzero(suspect).to_pylist():
+            _judge(acceptor, table, names, file, first_row + i, i, accepted, problems)
+    rows = pa.table({"id": ids, "at": at, "type": types, **fields}).take(chosen)
+    lines = pc.add(chosen.cast(pa.int64()), first_row)
     return CheckedBatch(rows, lines, accepted, problems)
+
+
+def _judge(acceptor: Acceptor, table: pa.Table, names: list[str], file: str, line: int,
+           i: int, accepted: list[Event], problems: list[Diagnostic]) -> None:
+    """Hand row ``i`` to the rule."""
+    event, found = acceptor.accept(_row(table, names, i), Where(file, line), cells=True)
+    problems.extend(found)
+    if event is not None:
+        accepted.append(event)
 
 
 def _ids(table: pa.Table) -> tuple[pa.Array, pa.Array]:

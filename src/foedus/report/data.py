@@ -187,15 +187,8 @@ def head_to_json(result: RunResult) -> dict[str, Any]:
 
 
 def clause_counts(result: RunResult) -> dict[str, dict[str, int]]:
-    """How many verdicts of each clause are in each state (no explanation is built)."""
-    out: dict[str, dict[str, int]] = {}
-    table = result.table()
-    if table.num_rows:
-        counted = table.group_by(["clause", "state"], use_threads=False).aggregate(
-            [("id", "count")])
-        for clause, state, n in zip(*(counted.column(c).to_pylist()
-                                      for c in ("clause", "state", "id_count")), strict=True):
-            out.setdefault(clause, {})[state] = n
+    """How many verdicts and decisions of each clause are in each state."""
+    out = {k: dict(v) for k, v in result.counts().items()}
     for d in result.decisions:
         per = out.setdefault(d.clause, {})
         per[str(d.state)] = per.get(str(d.state), 0) + 1

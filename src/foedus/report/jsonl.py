@@ -30,8 +30,15 @@ NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
 def _json_text(col: pa.Array) -> pa.Array:
-    """A text column as JSON values: quoted and escaped strings, or ``null``."""
+    """A text column as JSON values: quoted and escaped strings, or ``null``.
+
+    A column of few distinct values (clauses, parties, states) is formatted once per value.
+    """
     col = col.cast(pa.string())
+    if len(col) > 64:
+        encoded = pc.dictionary_encode(col)
+        if len(encoded.dictionary) * 8 < len(col):
+            return pc.fill_null(_json_text(encoded.dictionary).take(encoded.indices), "null")
     quoted = pc.binary_join_element_wise('"', col, '"', "")
     escape = pc.fill_null(pc.match_substring_regex(col, NEEDS_ESCAPE), False)
     if pc.any(escape).as_py():
