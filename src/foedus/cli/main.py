@@ -5,9 +5,19 @@ Each command group lives in its own module with a ``register(app)`` function.
 
 from __future__ import annotations
 
+import pyarrow as pa
 import typer
 
 from foedus.cli import fmt_command, language_commands, run_commands
+
+# Large logs pass through many short-lived Arrow buffers: an allocator that hands freed
+# memory back at once keeps a run's memory what it uses (jemalloc ships with pyarrow on
+# Linux; elsewhere the default stays).
+try:
+    pa.set_memory_pool(pa.jemalloc_memory_pool())
+    pa.jemalloc_set_decay_ms(0)
+except (NotImplementedError, pa.ArrowNotImplementedError):  # pragma: no cover
+    pass
 
 app = typer.Typer(
     name="foedus",

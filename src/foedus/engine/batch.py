@@ -205,7 +205,7 @@ def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
             top = pc.max(rows.column("at")).as_py()
             latest_us = top if latest_us is None else max(latest_us, top)
             wanted = pc.is_in(rows.column("type"), value_set=relevant)
-            parts.append(rows if pc.all(wanted).as_py() else rows.filter(wanted))
+            parts.append(_compact(rows if pc.all(wanted).as_py() else rows.filter(wanted)))
     latest = EPOCH + latest_us * ONE_MICROSECOND if latest_us is not None else None
     when = _finish(reader, skip_invalid, latest, as_of)
     rows = _sorted_rows(parts, (when - EPOCH) // ONE_MICROSECOND)
@@ -213,13 +213,31 @@ def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
     return BatchRun(result, reader.problems, count, plan, "columns")
 
 
+def _compact(rows: pa.Table) -> pa.Table:
+    """Text columns but the ids as dictionaries with the narrowest indices: a log repeats
+    its types and parties."""
+    for i, name in enumerate(rows.column_names):
+        column = rows.column(i)
+        if name != "id" and pa.types.is_string(column.type):
+            encoded = pc.dictionary_encode(column)
+            size = max((len(chunk.dictionary) for chunk in encoded.chunks), default=0)
+            index = pa.int8() if size < 2**7 else pa.int16() if size < 2**15 else None
+            if index is not None:
+                encoded = encoded.cast(pa.dictionary(index, pa.string()))
+            rows = rows.set_column(i, name, encoded)
+    return rows
+
+
 def _sorted_rows(parts: list[pa.Table], until_us: int) -> pa.Table:
     """The kept rows in ``(at, id)`` order, none after ``until_us``."""
     if not parts:
         return pa.table({"id": pa.array([], pa.string()), "at": pa.array([], pa.int64()),
                          "type": pa.array([], pa.string())})
-    rows = pa.concat_tables(parts, promote_options="permissive").combine_chunks()
-    rows = rows.filter(pc.less_equal(rows.column("at"), until_us))
+    rows = pa.concat_tables(parts, promote_options="permissive")
+    parts.clear()
+    late = pc.greater(rows.column("at"), until_us)
+    if pc.any(late).as_py():
+        rows = rows.filter(pc.invert(late))
     n = rows.num_rows
     if n > 1:
         at, ids = rows.column("at"), rows.column("id")

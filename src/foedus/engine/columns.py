@@ -103,13 +103,14 @@ class Columns:
         self.rows = rows
         self.n = rows.num_rows
         self.at = rows.column("at").to_numpy() if self.n else np.zeros(0, np.int64)
-        self.types = rows.column("type").combine_chunks() if self.n else pa.array([], pa.string())
-        self._ids: list[str] | None = None
+        self.types = rows.column("type") if self.n else pa.array([], pa.string())
 
-    def ids(self) -> list[str]:
-        if self._ids is None:
-            self._ids = self.rows.column("id").to_pylist()
-        return self._ids
+    def ids(self, positions: list[int]) -> dict[int, str]:
+        """The ids of the rows at ``positions`` (a log's ids are not all read into Python)."""
+        if not positions:
+            return {}
+        taken = self.rows.column("id").take(pa.array(positions, pa.int64())).to_pylist()
+        return dict(zip(positions, taken, strict=True))
 
     def of_type(self, name: str) -> np.ndarray:
         """Positions of the rows of event type ``name``."""
@@ -127,7 +128,7 @@ class Columns:
         present = [n for n in names if n in self.rows.column_names]
         taken = self.rows.select(present).take(pa.array(positions, pa.int64()))
         n = len(positions)
-        codes = np.zeros((n, len(names)), np.int64)
+        codes = np.zeros((n, len(names)), np.int32)
         dictionaries: list[list[Any]] = []
         for j, name in enumerate(names):
             if name not in present:  # no row of the log has this field
@@ -140,13 +141,24 @@ class Columns:
         sizes = [max(len(d), 1) for d in dictionaries]
         if n == 0:
             return [], np.zeros(0, np.int64)
-        if float(np.prod(np.array(sizes, np.float64))) < 2.0**62:  # one number per row
+        span = float(np.prod(np.array(sizes, np.float64)))
+        if span < 2.0**62:  # one number per row: its combination in mixed radix
             key = np.zeros(n, np.int64)
             for j, size in enumerate(sizes):
-                key = key * size + codes[:, j]
-            unique_keys, inverse = np.unique(key, return_inverse=True)
+                key *= size
+                key += codes[:, j]
+            del codes
+            if span <= 4 * n + 1024:  # few possible keys: mark them, no sort
+                seen = np.zeros(int(span), bool)
+                seen[key] = True
+                unique_keys = np.flatnonzero(seen)
+                renumber = np.zeros(int(span), np.int64)
+                renumber[unique_keys] = np.arange(len(unique_keys))
+                inverse = renumber[key]
+            else:
+                unique_keys, inverse = np.unique(key, return_inverse=True)
             unique = np.empty((len(unique_keys), len(names)), np.int64)
-            rest = unique_keys.copy()
+            rest = unique_keys.astype(np.int64)
             for j in range(len(names) - 1, -1, -1):
                 rest, unique[:, j] = np.divmod(rest, sizes[j])
         else:
@@ -159,14 +171,17 @@ class Columns:
 class _Verdicts:
     """The verdicts of one clause as arrays, one entry per (trigger row, obligor)."""
 
-    __slots__ = ("clause", "combo", "infos", "party", "position", "row", "settled", "state")
+    __slots__ = ("clause", "combo", "infos", "parties", "party", "position", "row", "settled",
+                 "state")
 
-    def __init__(self, clause: ObligationPlan, infos: list[_Trigger | None]) -> None:
+    def __init__(self, clause: ObligationPlan, infos: list[_Trigger | None],
+                 parties: list[str]) -> None:
         self.clause = clause
         self.infos = infos  # per trigger combination
+        self.parties = parties  # the treaty's parties: obligors are numbered by it
         self.row: list[np.ndarray] = []  # trigger rows
         self.combo: list[np.ndarray] = []  # their combination
-        self.party: list[np.ndarray] = []  # obligor (object array of codes)
+        self.party: list[np.ndarray] = []  # the obligor's number
         self.position: list[np.ndarray] = []  # the obligor's place in the obligor set
         self.state: list[np.ndarray] = []  # 0 pending, 1 fulfilled, 2 violated
         self.settled: list[np.ndarray] = []  # the fulfilling row, or -1
@@ -245,18 +260,21 @@ def _clause(
     rows = log.of_type(c.trigger.event)
     combos, which = log.combinations(names, rows)
     infos = [_judge(plan, c, caches, dict(zip(names, key, strict=True))) for key in combos]
-    out = _Verdicts(c, infos)
+    parties = [p.code for p in plan.treaty.parties]
+    number = {p: i for i, p in enumerate(parties)}
+    out = _Verdicts(c, infos, parties)
     if len(rows) == 0:
         return out
-    ids = log.ids()
     for k, info in enumerate(infos):
         if info is None or info.why is None:
             continue
-        for row in rows[which == k].tolist():
+        refused = rows[which == k].tolist()
+        ids = log.ids(refused)
+        for row in refused:
             at = EPOCH + int(log.at[row]) * ONE_MICROSECOND
             missed.append((row, c.index, NonArising(at, c.index, c.id, ids[row], info.why)))
     fixed_us = c.deadline.fixed // ONE_MICROSECOND
-    actions = _Actions(plan, c, log)
+    actions = _Actions(plan, c, log, number)
     for k, info in enumerate(infos):
         if info is None or info.why is not None:
             continue
@@ -264,18 +282,18 @@ def _clause(
         due = log.at[owing] + fixed_us
         assert info.test is not None
         for place, party in enumerate(info.obligors):
-            positions = actions.positions(info.test, party)
+            positions = actions.positions(info.test, number[party])
             found = np.full(len(owing), -1, np.int64)
             if len(positions):
                 index = np.searchsorted(positions, owing, side="right")
                 has = index < len(positions)
                 found[has] = positions[index[has]]
             met = (found >= 0) & (log.at[np.maximum(found, 0)] <= due)
-            state = np.where(met, 1, np.where(due < as_of_us, 2, 0))
+            state = np.where(met, 1, np.where(due < as_of_us, 2, 0)).astype(np.int8)
             out.row.append(owing)
-            out.combo.append(np.full(len(owing), k, np.int64))
-            out.party.append(np.full(len(owing), party, dtype=object))
-            out.position.append(np.full(len(owing), place, np.int64))
+            out.combo.append(np.full(len(owing), k, np.int32))
+            out.party.append(np.full(len(owing), number[party], np.int32))
+            out.position.append(np.full(len(owing), place, np.int32))
             out.state.append(state)
             out.settled.append(np.where(met, found, -1))
     return out
@@ -284,7 +302,8 @@ def _clause(
 class _Actions:
     """The rows that could fulfil one clause: per action test and obligor, sorted positions."""
 
-    def __init__(self, plan: Plan, c: ObligationPlan, log: Columns) -> None:
+    def __init__(self, plan: Plan, c: ObligationPlan, log: Columns,
+                 number: dict[str, int]) -> None:
         action = c.action
         assert action.actor_field is not None
         declared = plan.treaty.event(action.event)
@@ -292,11 +311,13 @@ class _Actions:
         self.rows = log.of_type(action.event)
         self.combos, self.combo = log.combinations(self.names, self.rows)
         actor_at = self.names.index(action.actor_field)
-        self.actors = np.array([key[actor_at] for key in self.combos], dtype=object)[self.combo]
+        actor_of_combo = np.array([number.get(key[actor_at], -1) for key in self.combos],
+                                  np.int32)
+        self.actors = actor_of_combo[self.combo] if len(self.combos) else self.combo
         self.passing: dict[int, np.ndarray] = {}
-        self.cache: dict[tuple[int, str], np.ndarray] = {}
+        self.cache: dict[tuple[int, int], np.ndarray] = {}
 
-    def positions(self, test: Test, party: str) -> np.ndarray:
+    def positions(self, test: Test, party: int) -> np.ndarray:
         key = (id(test), party)
         got = self.cache.get(key)
         if got is None:
@@ -325,15 +346,17 @@ def _merge(verdicts: list[_Verdicts]) -> tuple[tuple[np.ndarray, ...], list[_Ver
             setattr(verdict, name, [np.concatenate(getattr(verdict, name))])
         row = verdict.row[0]
         rows.append(row)
-        clauses.append(np.full(len(row), verdict.clause.index, np.int64))
+        clauses.append(np.full(len(row), verdict.clause.index, np.int32))
         places.append(verdict.position[0])
-        within.append(np.stack([np.full(len(row), number), np.arange(len(row))]))
+        within.append((np.full(len(row), number, np.int32), np.arange(len(row))))
     if not kept:
         return (), []
     row, clause, place = (np.concatenate(x) for x in (rows, clauses, places))
-    where = np.concatenate(within, axis=1)
     order = np.lexsort((place, clause, row))
-    return (where[0][order], where[1][order]), kept
+    del row, clause, place
+    which = np.concatenate([w for w, _ in within])[order]
+    index = np.concatenate([i for _, i in within])[order]
+    return (which, index), kept
 
 
 def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
@@ -350,7 +373,7 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
         c = verdict.clause
         row = verdict.row[0][pick]
         combo = verdict.combo[0][pick]
-        party = verdict.party[0][pick]
+        party = np.array(verdict.parties, dtype=object)[verdict.party[0][pick]]
         state = verdict.state[0][pick]
         settled = verdict.settled[0][pick]
         infos = verdict.infos
@@ -391,7 +414,12 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
     if not order:
         return []
     which, index = order
-    ids = log.ids()
+    wanted: set[int] = set()
+    for number, verdict in enumerate(merged):
+        pick = index[which == number]
+        wanted.update(verdict.row[0][pick].tolist())
+        wanted.update(verdict.settled[0][pick][verdict.settled[0][pick] >= 0].tolist())
+    ids = log.ids(sorted(wanted))
     out: list[Any] = []
     last: tuple[int, int] | None = None
     record: EachRecord | None = None
@@ -410,7 +438,7 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
             out.append(record)
         assert record is not None
         state = int(verdict.state[0][i])
-        party = str(verdict.party[0][i])
+        party = verdict.parties[int(verdict.party[0][i])]
         if state == 1:
             act = int(verdict.settled[0][i])
             at = EPOCH + int(log.at[act]) * ONE_MICROSECOND

@@ -227,16 +227,25 @@ class LogReader:
 def _rising(ids: pa.ChunkedArray) -> bool:
     """Whether ``ids`` rise strictly in (length, text) order, as ids numbered in the order
     they are written do ("e9" before "e10"): then they are distinct, proven without hashing.
-    """
-    flat = ids.combine_chunks()
-    n = len(flat)
-    if n < 2:
-        return True
-    size = pc.binary_length(flat)
-    a, b = flat.slice(0, n - 1), flat.slice(1)
-    la, lb = size.slice(0, n - 1), size.slice(1)
-    rising = pc.or_(pc.less(la, lb), pc.and_(pc.equal(la, lb), pc.less(a, b)))
-    return bool(pc.all(pc.fill_null(rising, False)).as_py())
+    Checked chunk by chunk, and across the chunks' ends."""
+    last: str | None = None
+    for chunk in ids.chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        first = chunk[0].as_py()
+        if last is not None and (len(first.encode()), first.encode()) <= (
+                len(last.encode()), last.encode()):
+            return False
+        if n > 1:
+            size = pc.binary_length(chunk)
+            a, b = chunk.slice(0, n - 1), chunk.slice(1)
+            la, lb = size.slice(0, n - 1), size.slice(1)
+            rising = pc.or_(pc.less(la, lb), pc.and_(pc.equal(la, lb), pc.less(a, b)))
+            if not pc.all(pc.fill_null(rising, False)).as_py():
+                return False
+        last = chunk[n - 1].as_py()
+    return True
 
 
 def _chunks(records: Iterator[RawRecord]) -> Iterator[list[RawRecord]]:
