@@ -12,7 +12,12 @@ from heapq import heappush
 from itertools import count
 from typing import Any
 
-__all__ = ["Clock"]
+from foedus.engine.records import CollectiveRecord, DecisionRecord, EachRecord
+
+__all__ = ["Clock", "Scheduled"]
+
+# What a deadline is set for: an obligation record, or a decision's time to decide.
+Scheduled = EachRecord | CollectiveRecord | DecisionRecord
 
 
 class Clock:
@@ -21,14 +26,14 @@ class Clock:
     __slots__ = ("heap", "last_at", "last_id", "now", "pos", "seq")
 
     def __init__(self) -> None:
-        self.heap: list[tuple[datetime, int, Any]] = []
+        self.heap: list[tuple[datetime, int, Scheduled]] = []
         self.seq = count()  # orders deadlines due at the same instant by when they were set
         self.now: datetime | None = None  # deadlines strictly before it are settled
         self.last_at: datetime | None = None  # the latest event applied
         self.last_id: str | None = None
         self.pos = 0  # events of the sorted log applied
 
-    def schedule(self, due: datetime, record: Any) -> None:
+    def schedule(self, due: datetime, record: Scheduled) -> None:
         """Remember to look at ``record`` once ``due`` has passed."""
         heappush(self.heap, (due, next(self.seq), record))
 

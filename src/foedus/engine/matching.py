@@ -291,12 +291,14 @@ class Matcher:
         if op in NEGATIVE:
             return not inside
         try:
-            return {
+            # the values are Any: the comparisons of field values (str, float) are bools
+            compared: dict[Op, bool] = {
                 Op.LT: left < right,
                 Op.LE: left <= right,
                 Op.GT: left > right,
                 Op.GE: left >= right,
-            }[op]
+            }
+            return compared[op]
         except TypeError:
             return False
 

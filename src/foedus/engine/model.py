@@ -27,6 +27,7 @@ __all__ = [
     "ObligationInstance",
     "ObligationStatus",
     "ProhibitionStatus",
+    "Row",
     "RunResult",
     "TreatyStatus",
 ]
@@ -78,7 +79,7 @@ class InstanceSource(Protocol):
 
     tz: tzinfo
 
-    def fields(self, party: str | None) -> tuple[Any, ...]: ...
+    def fields(self, party: str | None) -> Row: ...
 
     def state(self, party: str | None) -> ObligationStatus | ProhibitionStatus: ...
 
@@ -92,6 +93,9 @@ class InstanceSource(Protocol):
 FIELDS = ("id", "clause", "kind", "obligor", "action", "beneficiary", "trigger_event",
           "triggered_at", "due_at", "state", "settled_at", "settled_by")
 TIME_FIELDS = frozenset({"triggered_at", "due_at", "settled_at"})
+# A verdict's values in the order of ``FIELDS``.
+Row = tuple[str, str, str, str | None, str, str | None, str | None, datetime | None,
+            datetime | None, ObligationStatus | ProhibitionStatus, datetime | None, str | None]
 
 
 class ObligationInstance:
@@ -107,10 +111,10 @@ class ObligationInstance:
     def __init__(self, source: InstanceSource, party: str | None = None) -> None:
         self._source = source
         self._party = party
-        self._fields: tuple[Any, ...] | None = None
+        self._fields: Row | None = None
         self._explanation: Explanation | None = None
 
-    def _all(self) -> tuple[Any, ...]:
+    def _all(self) -> Row:
         got = self._fields
         if got is None:
             got = self._fields = self._source.fields(self._party)
@@ -143,11 +147,11 @@ class ObligationInstance:
 
     @property
     def beneficiary(self) -> str | None:
-        return self._all()[5]  # type: ignore[no-any-return]
+        return self._all()[5]
 
     @property
     def trigger_event(self) -> str | None:
-        return self._all()[6]  # type: ignore[no-any-return]
+        return self._all()[6]
 
     @property
     def triggered_at(self) -> datetime | None:
@@ -161,17 +165,17 @@ class ObligationInstance:
     def state(self) -> ObligationStatus | ProhibitionStatus:
         if self._fields is None:
             return self._source.state(self._party)
-        return self._fields[9]  # type: ignore[no-any-return]
+        return self._fields[9]
 
     @property
     def settled_at(self) -> datetime | None:
         """When the verdict became final (None while pending)."""
-        return self._all()[10]  # type: ignore[no-any-return]
+        return self._all()[10]
 
     @property
     def settled_by(self) -> str | None:
         """The fulfilling, violating or terminating event, if an event settled it."""
-        return self._all()[11]  # type: ignore[no-any-return]
+        return self._all()[11]
 
     @property
     def explanation(self) -> Explanation:

@@ -19,7 +19,13 @@ from foedus.engine.deadlines import add_elapsed
 from foedus.engine.matching import MISSING, Bindings
 from foedus.engine.model import ObligationStatus
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
-from foedus.engine.records import CollectiveRecord, EachRecord, ObligationRecord, RecordStore
+from foedus.engine.records import (
+    CollectiveRecord,
+    EachRecord,
+    ObligationRecord,
+    RecordStore,
+    Verdict,
+)
 from foedus.events.model import Event
 from foedus.language.model import Quantifier, Ref, TriggerKind
 
@@ -162,7 +168,7 @@ class Obligations:
         deadlines before later events, so every open instance here qualifies by time.
         """
         fields = ev.fields
-        verdict = (FULFILLED, ev.at, ev.id)
+        verdict: Verdict = (FULFILLED, ev.at, ev.id)
         last_test: Any = MISSING
         matched = False
         done: list[str] = []
@@ -182,7 +188,6 @@ class Obligations:
                     record.open = False
                 met.append(record)
                 continue
-            assert isinstance(record, CollectiveRecord)
             record.acted[actor] = ev.id
             if len(record.acted) >= record.k:
                 record.settle(verdict)
@@ -206,7 +211,7 @@ class Obligations:
 
     def expire(self, record: ObligationRecord) -> None:
         """The due time of ``record`` passed while it was open: its pending duties are breached."""
-        verdict = (VIOLATED, record.due_at, None)
+        verdict: Verdict = (VIOLATED, record.due_at, None)
         watched = record.plan.clause.id in self.plan.violated_watched
         if type(record) is EachRecord:
             late = self._settle_each(record, verdict)
@@ -214,35 +219,33 @@ class Obligations:
                 for party in late:
                     self._fire(TriggerKind.VIOLATED, record, party, verdict)
             return
-        assert isinstance(record, CollectiveRecord)
         record.settle(verdict)
         self._unindex(record, record.members, record.id)
         if watched:
             self._fire(TriggerKind.VIOLATED, record, None, verdict)
 
-    def _settle_each(self, record: EachRecord, verdict: tuple[Any, ...]) -> list[str]:
+    def _settle_each(self, record: EachRecord, verdict: Verdict) -> list[str]:
         outcome = record.outcome
         rest = [p for p in record.obligors if p not in outcome]
         for party in rest:
-            record.settle(party, verdict)  # type: ignore[arg-type]
+            record.settle(party, verdict)
         self._unindex(record, rest, record.key)
         return rest
 
     def discharge(self, at: datetime, by: str) -> None:
         """The treaty terminated at ``by``: every pending duty of a non-standalone clause ends."""
-        verdict = (DISCHARGED, at, by)
+        verdict: Verdict = (DISCHARGED, at, by)
         for record in self.store.open_records():
             if record.plan.standalone:
                 continue
             if type(record) is EachRecord:
                 self._settle_each(record, verdict)
             else:
-                assert isinstance(record, CollectiveRecord)
-                record.settle(verdict)  # type: ignore[arg-type]
+                record.settle(verdict)
                 self._unindex(record, record.members, record.id)
 
     def _fire(self, kind: TriggerKind, record: ObligationRecord, party: str | None,
-              verdict: tuple[Any, ...]) -> None:
+              verdict: Verdict) -> None:
         if isinstance(record, EachRecord):
             assert party is not None
             instance, obligor = record.key + party, party

@@ -12,7 +12,7 @@ changes during a run; what an executor caches lives in the executor.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -295,6 +295,26 @@ class TypePlan:
     triggers: tuple[ClausePlan, ...] = ()
 
 
+@dataclass(slots=True, eq=False)
+class _Slots:
+    """What one event type does, gathered while a treaty is compiled."""
+
+    conditions: list[ConditionPlan] = field(default_factory=list)
+    votes: list[DecisionPlan] = field(default_factory=list)
+    prohibitions: bool = False
+    permissions: list[PermissionPlan] = field(default_factory=list)
+    triggers: list[ClausePlan] = field(default_factory=list)
+
+    def frozen(self) -> TypePlan:
+        return TypePlan(
+            conditions=tuple(self.conditions),
+            votes=tuple(self.votes),
+            prohibitions=self.prohibitions,
+            permissions=tuple(self.permissions),
+            triggers=tuple(self.triggers),
+        )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Plan:
     """The whole treaty compiled: clause plans, what each event type does, verdict triggers."""
@@ -469,10 +489,13 @@ def compile_treaty(treaty: Treaty) -> Plan:
                     for i, c in enumerate(treaty.clauses))
     has_entry = any(isinstance(c, ConditionPlan)
                     and c.effect is ConditionEffect.ENTRY_INTO_FORCE for c in clauses)
-    slots: dict[str, dict[str, list[ClausePlan]]] = {}
+    slots: dict[str, _Slots] = {}
 
-    def slot(event: str, part: str, plan: ClausePlan) -> None:
-        slots.setdefault(event, {}).setdefault(part, []).append(plan)
+    def slot(event: str) -> _Slots:
+        got = slots.get(event)
+        if got is None:
+            got = slots[event] = _Slots()
+        return got
 
     on_verdict: dict[tuple[TriggerKind, str], list[ClausePlan]] = {}
     on_entry: list[ClausePlan] = []
@@ -481,34 +504,25 @@ def compile_treaty(treaty: Treaty) -> Plan:
     for plan in clauses:
         if isinstance(plan, ConditionPlan):
             for event in sorted({p.event for step in plan.steps for p in step}):
-                slot(event, "conditions", plan)
+                slot(event).conditions.append(plan)
             continue
         if isinstance(plan, PermissionPlan):
-            slot(plan.action.event, "permissions", plan)
+            slot(plan.action.event).permissions.append(plan)
             continue
         if isinstance(plan, ProhibitionPlan):
-            slot(plan.action.event, "prohibitions", plan)
+            slot(plan.action.event).prohibitions = True
         if isinstance(plan, DecisionPlan):
-            slot(plan.vote_event, "votes", plan)
+            slot(plan.vote_event).votes.append(plan)
         trigger = plan.trigger
         if trigger is None and isinstance(plan, ProhibitionPlan):
             standing.append(plan)
         elif trigger is None or trigger.kind is TriggerKind.IN_FORCE:
             (at_start if plan.standalone or not has_entry else on_entry).append(plan)
         elif trigger.event is not None:
-            slot(trigger.event, "triggers", plan)
+            slot(trigger.event).triggers.append(plan)
         elif trigger.source is not None:
             on_verdict.setdefault((trigger.kind, trigger.source), []).append(plan)
-    by_type = {
-        event: TypePlan(
-            conditions=tuple(parts.get("conditions", ())),  # type: ignore[arg-type]
-            votes=tuple(parts.get("votes", ())),  # type: ignore[arg-type]
-            prohibitions=bool(parts.get("prohibitions")),
-            permissions=tuple(parts.get("permissions", ())),  # type: ignore[arg-type]
-            triggers=tuple(parts.get("triggers", ())),
-        )
-        for event, parts in slots.items()
-    }
+    by_type = {event: parts.frozen() for event, parts in slots.items()}
     return Plan(
         treaty=treaty,
         matcher=matcher,

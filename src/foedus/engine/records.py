@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, final
 
 from foedus.engine.matching import Bindings, Test
 from foedus.engine.model import DecisionStatus, ObligationStatus
@@ -45,6 +45,7 @@ PENDING = ObligationStatus.PENDING
 Verdict = tuple[ObligationStatus, datetime | None, str | None]
 
 
+@final
 class EachRecord:
     """The instances of an `each` obligation that arose from one trigger.
 
@@ -96,6 +97,7 @@ class EachRecord:
         return new
 
 
+@final
 class CollectiveRecord:
     """One `any of` / `at least k of` obligation: met once ``k`` distinct members acted."""
 
@@ -147,11 +149,12 @@ class CollectiveRecord:
 ObligationRecord = EachRecord | CollectiveRecord
 
 
+@final
 class Violation:
     """An act that a prohibition forbade: one violated instance, settled by the act."""
 
     __slots__ = ("actor", "at", "beneficiary", "event_id", "fields", "period", "plan")
-    open = False
+    open: ClassVar[Literal[False]] = False  # settled at birth
 
     def __init__(self, period: Period, actor: str, event_id: str, at: datetime,
                  fields: Mapping[str, Any], beneficiary: str | None) -> None:
@@ -168,12 +171,13 @@ class Violation:
         return f"{self.plan.id}/{self.event_id}/{self.actor}"
 
 
+@final
 class Period:
     """A span in which a prohibition applies to some parties (never changes once made)."""
 
     __slots__ = ("bindings", "end_at", "key", "members", "plan", "start_at", "test",
                  "trigger_at", "trigger_id")
-    open = False
+    open: ClassVar[Literal[False]] = False  # never pending
 
     def __init__(
         self,
@@ -202,6 +206,7 @@ class Period:
             self.end_at is None or at <= self.end_at)
 
 
+@final
 class DecisionRecord:
     """A collective decision: its voters, time to decide, votes and outcome."""
 
@@ -303,7 +308,7 @@ class RecordStore:
         for i in range(first, len(arisen)):
             x = arisen[i]
             if x.open:
-                copy = x.copy()  # type: ignore[union-attr]
+                copy = x.copy()
                 memo[id(x)] = copy
                 arisen[i] = copy
         new.arisen = arisen
@@ -314,9 +319,9 @@ class RecordStore:
         decisions = list(self.decisions)
         for i, dec in enumerate(decisions):
             if dec.open:
-                copy = dec.copy()
-                memo[id(dec)] = copy
-                decisions[i] = copy
+                dec_copy = dec.copy()
+                memo[id(dec)] = dec_copy
+                decisions[i] = dec_copy
         new.decisions = decisions
         new.not_arisen = list(self.not_arisen)
         new.permissions = {k: list(v) for k, v in self.permissions.items()}

@@ -14,10 +14,10 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import Enum
-from typing import Any, TypeVar, overload
+from typing import Any, Protocol, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
-from foedus.engine.matching import fmt_time, render_pattern
+from foedus.engine.matching import Bindings, fmt_time, render_pattern
 from foedus.engine.model import (
     FIELDS,
     TIME_FIELDS,
@@ -28,9 +28,17 @@ from foedus.engine.model import (
     ObligationInstance,
     ObligationStatus,
     ProhibitionStatus,
+    Row,
     RunResult,
 )
-from foedus.engine.plan import ClausePlan, ConditionPlan, Plan, ref_key
+from foedus.engine.plan import (
+    ClausePlan,
+    ConditionPlan,
+    ObligationPlan,
+    Plan,
+    ProhibitionPlan,
+    ref_key,
+)
 from foedus.engine.records import (
     CollectiveRecord,
     DecisionRecord,
@@ -56,6 +64,13 @@ VIOLATED = ObligationStatus.VIOLATED
 DISCHARGED = ObligationStatus.DISCHARGED
 
 
+class HasBindings(Protocol):
+    """What an action is rendered under: a record, or a trigger of the columnar executor."""
+
+    @property
+    def bindings(self) -> Bindings: ...
+
+
 class View:
     """What the instances of one result share: the zone, the as-of time, rendered actions."""
 
@@ -74,9 +89,9 @@ class View:
     def text(self, at: datetime | None) -> str:
         return fmt_time(at, self.tz)
 
-    def action(self, plan: ClausePlan, record: Any) -> str:
+    def action(self, plan: ObligationPlan | ProhibitionPlan, record: HasBindings) -> str:
         """The rendered action of ``plan`` under the record's bindings (shared by groups)."""
-        action = plan.action  # type: ignore[attr-defined]
+        action = plan.action
         try:
             key = (plan.index, ref_key(action.refs, record.bindings))
             got = self.actions.get(key)
@@ -127,7 +142,7 @@ class EachSource:
         got = self.record.outcome.get(party)  # type: ignore[arg-type]
         return PENDING if got is None else got[0]
 
-    def fields(self, party: str | None) -> tuple[Any, ...]:
+    def fields(self, party: str | None) -> Row:
         r, view = self.record, self.view
         got = r.outcome.get(str(party))
         state, at, by = (PENDING, None, None) if got is None else got
@@ -172,7 +187,7 @@ class CollectiveSource:
         verdict = self.record.verdict
         return PENDING if verdict is None else verdict[0]
 
-    def fields(self, party: str | None) -> tuple[Any, ...]:
+    def fields(self, party: str | None) -> Row:
         r, view = self.record, self.view
         state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
         return (r.id, r.plan.clause.id, "obligation", r.label, view.action(r.plan, r),
@@ -219,7 +234,7 @@ class ViolationSource:
     def state(self, party: str | None) -> ProhibitionStatus:
         return ProhibitionStatus.VIOLATED
 
-    def fields(self, party: str | None) -> tuple[Any, ...]:
+    def fields(self, party: str | None) -> Row:
         r, view = self.record, self.view
         period = r.period
         return (r.id, r.plan.clause.id, "prohibition", r.actor, view.action(r.plan, period),
@@ -251,7 +266,7 @@ class RespectedSource:
     def state(self, party: str | None) -> ProhibitionStatus:
         return ProhibitionStatus.RESPECTED
 
-    def fields(self, party: str | None) -> tuple[Any, ...]:
+    def fields(self, party: str | None) -> Row:
         r, view = self.record, self.view
         closed = r.end_at is not None and view.as_of > r.end_at
         return (r.key, r.plan.clause.id, "prohibition", r.plan.obligors.label,
@@ -277,17 +292,16 @@ def instances(records: list[Record], view: View) -> tuple[ObligationInstance, ..
     append = out.append
     breaches = view.breaches
     for x in records:
-        kind = type(x)
-        if kind is EachRecord:
-            source = EachSource(x, view)  # type: ignore[arg-type]
-            for party in x.obligors:  # type: ignore[union-attr]
+        if type(x) is EachRecord:
+            source = EachSource(x, view)
+            for party in x.obligors:
                 append(ObligationInstance(source, party))
-        elif kind is CollectiveRecord:
-            append(ObligationInstance(CollectiveSource(x, view)))  # type: ignore[arg-type]
-        elif kind is Violation:
-            append(ObligationInstance(ViolationSource(x, view)))  # type: ignore[arg-type]
-        elif not breaches.get(x.key):  # type: ignore[union-attr]
-            append(ObligationInstance(RespectedSource(x, view)))  # type: ignore[arg-type]
+        elif type(x) is CollectiveRecord:
+            append(ObligationInstance(CollectiveSource(x, view)))
+        elif type(x) is Violation:
+            append(ObligationInstance(ViolationSource(x, view)))
+        elif not breaches.get(x.key):
+            append(ObligationInstance(RespectedSource(x, view)))
     return tuple(out)
 
 
@@ -485,9 +499,9 @@ def records_table(records: list[Record], view: View) -> Any:
             continue
         if type(x) is Period and breaches.get(x.key):
             continue
-        source = (CollectiveSource(x, view) if type(x) is CollectiveRecord  # type: ignore[arg-type]
-                  else ViolationSource(x, view) if type(x) is Violation  # type: ignore[arg-type]
-                  else RespectedSource(x, view))  # type: ignore[arg-type]
+        source = (CollectiveSource(x, view) if type(x) is CollectiveRecord
+                  else ViolationSource(x, view) if type(x) is Violation
+                  else RespectedSource(x, view))
         for column, value in zip(columns, source.fields(None), strict=True):
             column.append(value.value if isinstance(value, Enum) else value)
     utc = pa.timestamp("us", tz="UTC")

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from foedus.engine.caches import Caches
-from foedus.engine.clock import Clock
+from foedus.engine.clock import Clock, Scheduled
 from foedus.engine.decisions import Decisions
 from foedus.engine.matching import Bindings, fmt_time, render_guard
 from foedus.engine.model import DecisionStatus, TreatyStatus
@@ -87,8 +87,8 @@ class RunState:
         self._firers: dict[int, Arise] = {}
         for p in plan.standing:
             self.prohibitions.activate(p, {}, None, None, "all", self._members(p, {}), None)
-        for p in plan.at_start:
-            self._arise(p, None, None, "start")
+        for start in plan.at_start:
+            self._arise(start, None, None, "start")
 
     def clone(self) -> RunState:
         """An independent copy: open records are copied, settled ones shared."""
@@ -113,7 +113,7 @@ class RunState:
             self._expire(heappop(heap)[2])
         self.clock.reached(until)
 
-    def _expire(self, record: Any) -> None:
+    def _expire(self, record: Scheduled) -> None:
         if not record.open:
             return  # settled early: its heap entry is simply skipped
         if type(record) is DecisionRecord:
@@ -308,7 +308,7 @@ class RunState:
         """
         fields = dict(cause)
         fields["obligor"] = obligor
-        fields["beneficiary"] = owed  # type: ignore[assignment]
+        fields["beneficiary"] = owed
         for dep in self.plan.on_verdict.get((kind, plan.id), ()):
             mine = dict(bindings)
             if dep.trigger is not None and dep.trigger.binding:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from foedus.diagnostics import Diagnostic, Span, error
 from foedus.events.accept import RESERVED
 from foedus.events.where import Where
+
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader returns (no public name in csv)
 
 __all__ = ["RawRecord", "csv_records", "jsonl_records"]
 
@@ -99,7 +102,7 @@ def csv_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
         yield RawRecord(dict(zip(header, row, strict=False)), where, True)
 
 
-def _rows(reader: Any, file: str) -> Iterator[list[str] | Diagnostic]:
+def _rows(reader: Reader, file: str) -> Iterator[list[str] | Diagnostic]:
     """The rows of a CSV reader; a row it cannot read ends the file with a diagnostic."""
     while True:
         try:

@@ -70,8 +70,8 @@ def write_events(path: str | Path, events: Iterable[Event], fmt: str | None = No
 
         pq.write_table(table, path)
     else:
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as ipc:
+            ipc.write_table(table)
 
 
 def _cell(value: FieldValue | None) -> str:

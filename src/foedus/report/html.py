@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from foedus.engine.model import DecisionInstance, ObligationInstance, RunResult
+from foedus.engine.model import DecisionInstance, Explanation, ObligationInstance, RunResult
 from foedus.events.model import Event
 from foedus.report.data import (
     sorted_decisions,
@@ -107,9 +107,9 @@ def render_html(
         parts.append("</table>")
     parts.append("<h2>Explanations</h2>")
     for o in obligations:
-        parts.append(_explanation_block(o.id, str(o.state), o, None, events))
+        parts.append(_explanation_block(o.id, str(o.state), o.explanation, events))
     for d in decisions:
-        parts.append(_explanation_block(d.id, str(d.state), None, d, events))
+        parts.append(_explanation_block(d.id, str(d.state), d.explanation, events))
     if result.not_arisen:
         parts.append("<h2>Events that created no obligation</h2><ul>")
         for n in sorted(result.not_arisen, key=lambda n: (n.clause, n.event)):
@@ -280,11 +280,9 @@ def _decision_table(decisions: list[DecisionInstance]) -> str:
 def _explanation_block(
     item: str,
     state: str,
-    o: ObligationInstance | None,
-    d: DecisionInstance | None,
+    e: Explanation,
     events: Mapping[str, Event],
 ) -> str:
-    e = (o or d).explanation  # type: ignore[union-attr]
     out = [
         f'<div class="expl" id="{escape(item)}"><b><code>{escape(item)}</code></b> — '
         f'<span class="state s-{escape(state)}">{escape(state)}</span><br>',
