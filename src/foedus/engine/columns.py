@@ -336,7 +336,7 @@ def _merge(verdicts: list[_Verdicts]) -> tuple[tuple[np.ndarray, ...], list[_Ver
     Returns (row, clause number, index within that clause's arrays) in that order.
     """
     rows, clauses, places, within = [], [], [], []
-    kept = []
+    kept: list[_Verdicts] = []
     for verdict in verdicts:
         if not verdict.row:
             continue

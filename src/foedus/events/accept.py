@@ -143,10 +143,11 @@ class Acceptor:
         context = f"event {event_id}" if event_id else None
         at = self._time(record.get("at"), where, context, problems)
         given = self._given(record, where, context, problems, cells)
-        type_name = record.get("type")
-        spec = self.specs.get(type_name) if type(type_name) is str else None
+        raw_type = record.get("type")
+        type_name = raw_type if type(raw_type) is str else ""
+        spec = self.specs.get(type_name)
         if spec is None:
-            self._bad_type(type_name, where, context, problems)
+            self._bad_type(raw_type, where, context, problems)
         values: dict[str, FieldValue] = {}
         if spec is not None and given is not None:
             values = self._fields(type_name, spec, given, where, context, problems, cells)
