@@ -172,7 +172,8 @@ class Obligations:
         last_test: Any = MISSING
         matched = False
         done: list[str] = []
-        met: list[ObligationRecord] = []
+        after: list[ObligationRecord] | None = None  # what needs more once the loop is over
+        watched = self.plan.fulfilled_watched
         for key, record in items.items():  # (nothing below changes ``items`` in the loop)
             test = record.test  # instances share tests: run each once per event
             if test is not last_test:
@@ -183,15 +184,17 @@ class Obligations:
             done.append(key)
             if type(record) is EachRecord:
                 record.outcome[actor] = verdict
-                record.n_open -= 1
-                if not record.n_open:
+                left = record.n_open - 1
+                record.n_open = left
+                if not left:
                     record.open = False
-                met.append(record)
+                if watched and record.plan.clause.id in watched:
+                    after = [record] if after is None else [*after, record]
                 continue
             record.acted[actor] = ev.id
             if len(record.acted) >= record.k:
                 record.settle(verdict)
-                met.append(record)
+                after = [record] if after is None else [*after, record]
         if len(done) < len(items):
             for key in done:
                 del items[key]
@@ -199,8 +202,7 @@ class Obligations:
             by_actor = self.open.get(ev.type)
             if by_actor is not None and by_actor.get(actor) is items:
                 del by_actor[actor]
-        watched = self.plan.fulfilled_watched
-        for record in met:
+        for record in after or ():
             if type(record) is CollectiveRecord:
                 self._unindex(record, record.members, record.id)
             if watched and record.plan.clause.id in watched:
