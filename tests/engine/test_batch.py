@@ -255,3 +255,28 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(EventError) as missing:
         run_file_full(COLUMNAR, tmp_path / "nope.parquet")
     assert [d.code for d in missing.value.diagnostics] == ["events-file-missing"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(events=logs(), seed=st.randoms(use_true_random=False))
+def test_a_log_out_of_order_is_sorted_in_runs_on_disk(events: list[Event], seed: Any) -> None:
+    """A log not in time order is applied sorted, through runs of 3 events spilled to disk."""
+    from foedus.engine import spill
+
+    if not events:
+        return
+    shuffled = list(events)
+    seed.shuffle(shuffled)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "log.jsonl"
+        write_events(path, shuffled)
+        original = spill.RUN
+        spill.RUN = 3
+        try:
+            run = run_file_full(GENERAL, path)
+        finally:
+            spill.RUN = original
+    assert _json(run.result) == _monitor(GENERAL, events, None)
+    assert run.count == len(events)
+    assert run.path == ("sorted" if shuffled != sorted(shuffled, key=lambda e: (e.at, e.id))
+                        else "in order")

@@ -20,6 +20,7 @@ How a log is walked:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from foedus.engine import columns
 from foedus.engine.model import Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
+from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
 from foedus.events.model import Event
 from foedus.events.read import LogReader, Progress, RepeatedIds
@@ -165,6 +167,28 @@ def _in_order(
     return BatchRun(build_result(state, when), reader.problems, count, plan, "in order", kept)
 
 
+class _Tally:
+    """What a pass over a log counts: events accepted, the latest time, events kept."""
+
+    def __init__(self, keep: bool) -> None:
+        self.count = 0
+        self.latest: datetime | None = None
+        self.keep = keep
+        self.kept: list[Event] = []
+
+    def relevant(self, reader: LogReader, types: frozenset[str]) -> Iterator[Event]:
+        """The accepted events of ``types``, in file order, counting every event."""
+        for batch in reader.batches():
+            self.count += len(batch)
+            if self.keep:
+                self.kept.extend(batch)
+            for ev in batch:
+                if self.latest is None or ev.at > self.latest:
+                    self.latest = ev.at
+                if ev.type in types:
+                    yield ev
+
+
 def _sorted(
     plan: Plan,
     path: str | Path,
@@ -174,22 +198,24 @@ def _sorted(
     progress: Progress | None,
     exact_ids: bool,
 ) -> BatchRun:
-    """The log is not in ``(at, id)`` order: read it again, whole, and sort it."""
+    """The log is not in ``(at, id)`` order: read it again and apply it sorted, in runs
+    sorted on disk when it is large (``engine.spill``). Nothing is applied before the
+    whole log has been read."""
     reader = LogReader(path, plan.treaty, progress=progress, exact_ids=exact_ids)
-    events: list[Event] = []
-    for batch in reader.batches():
-        events.extend(batch)
-    latest = max((e.at for e in events), default=None)
-    when = _finish(reader, skip_invalid, latest, as_of)
-    relevant = plan.relevant_types()
-    applied = sorted((e for e in events if e.type in relevant and e.at <= when),
-                     key=lambda e: (e.at, e.id))
+    tally = _Tally(keep_events)
     state = RunState(plan)
-    state.apply(applied, 0, len(applied))
+    block: list[Event] = []
+    for ev in in_order(tally.relevant(reader, plan.relevant_types())):
+        if as_of is None or ev.at <= as_of:
+            block.append(ev)
+            if len(block) >= BLOCK:
+                state.apply(block, 0, len(block))
+                block = []
+    state.apply(block, 0, len(block))
+    when = _finish(reader, skip_invalid, tally.latest, as_of)
     state.advance(when)
-    kept = events if keep_events else []
-    return BatchRun(build_result(state, when), reader.problems, len(events), plan, "sorted",
-                    kept)
+    return BatchRun(build_result(state, when), reader.problems, tally.count, plan, "sorted",
+                    tally.kept)
 
 
 def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
