@@ -30,7 +30,9 @@ def _key(event: Event) -> tuple[object, str]:
 
 def _write(run: list[Event], file: IO[bytes]) -> None:
     for start in range(0, len(run), BLOCK):
-        pickle.dump(run[start:start + BLOCK], file, protocol=pickle.HIGHEST_PROTOCOL)
+        block = [(e.id, e.at, e.type, dict(e.fields), e.source)
+                 for e in run[start:start + BLOCK]]
+        pickle.dump(block, file, protocol=pickle.HIGHEST_PROTOCOL)
     file.flush()
     file.seek(0)
 
@@ -38,10 +40,11 @@ def _write(run: list[Event], file: IO[bytes]) -> None:
 def _read(file: IO[bytes]) -> Iterator[Event]:
     while True:
         try:
-            block: list[Event] = pickle.load(file)
+            block = pickle.load(file)  # (a file this process wrote, never another's)
         except EOFError:
             return
-        yield from block
+        for values in block:
+            yield Event(*values)
 
 
 def in_order(events: Iterable[Event], run: int | None = None) -> Iterator[Event]:
