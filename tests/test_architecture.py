@@ -62,3 +62,34 @@ def test_public_api_is_sorted_and_importable() -> None:
     assert foedus.__all__ == sorted(foedus.__all__)
     missing = [name for name in foedus.__all__ if not hasattr(foedus, name)]
     assert missing == []
+
+
+# Inside the engine, each module's layer: a module imports only from lower layers, so the
+# rules (plan) come before the executors, and the executors before the results' readers.
+ENGINE_LAYERS: dict[str, int] = {
+    "model": 0, "matching": 0, "deadlines": 0,
+    "plan": 1,
+    "caches": 2, "records": 2, "spill": 2,
+    "clock": 3,
+    "status": 4, "obligations": 4, "prohibitions": 4, "decisions": 4,
+    "state": 5,
+    "results": 6,
+    "columns": 7, "monitor": 7,
+    "batch": 8,
+}
+
+
+def test_engine_layers_point_backwards() -> None:
+    """Inside the engine, a module imports only from lower layers (no cycles, no reaching up)."""
+    modules = {p.stem for p in (SRC / "engine").glob("*.py") if p.stem != "__init__"}
+    assert modules == set(ENGINE_LAYERS), "give every engine module a layer"
+    offences = []
+    for name, layer in ENGINE_LAYERS.items():
+        path = SRC / "engine" / f"{name}.py"
+        for line, module in _foedus_imports(path):
+            parts = module.split(".")
+            if parts[:2] != ["foedus", "engine"] or len(parts) < 3:
+                continue
+            if ENGINE_LAYERS[parts[2]] >= layer:
+                offences.append(f"engine/{name}.py:{line} imports {module}")
+    assert offences == []

@@ -135,3 +135,11 @@ def test_flagship_arrival_order_does_not_matter(
         mon.feed(e)
         mon.status(AS_OF)
     assert mon.status(AS_OF) == result
+
+
+def test_verdict_columns_equal_the_verdicts(result: RunResult) -> None:
+    """The columns a writer reads (built from the records) hold the verdicts' own rows."""
+    from foedus.engine.model import verdict_table
+
+    assert result.table().equals(verdict_table(result.obligations))
+    assert result.table().num_rows == len(result.obligations) > 0

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from foedus.engine.caches import Caches
 from foedus.engine.matching import Test
 from foedus.engine.model import FIELDS, TIME_FIELDS, ObligationStatus, RunResult, TreatyStatus
+from foedus.engine.model import NonArising as PublicNonArising
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
 from foedus.engine.records import EachRecord, NonArising
 from foedus.engine.results import LazyTuple, View, instances
@@ -238,10 +239,8 @@ def _counts(merged: list[_Verdicts]) -> dict[str, dict[str, int]]:
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
-def _public(m: NonArising) -> Any:
-    from foedus.engine.model import NonArising as Public
-
-    return Public(m.clause, m.event, m.reason)
+def _public(m: NonArising) -> PublicNonArising:
+    return PublicNonArising(m.clause, m.event, m.reason)
 
 
 def _clause(

@@ -269,7 +269,22 @@ class RunResult:
         """Every verdict as a ``pyarrow.Table`` with the columns ``FIELDS`` (times as
         UTC timestamps), in the order of ``obligations``: for writers of many verdicts."""
         if self.columns is None:
-            from foedus.engine.results import verdict_table
-
             return verdict_table(self.obligations)
         return self.columns()
+
+
+def verdict_table(instances: Sequence[ObligationInstance]) -> Any:
+    """Verdicts as columns (``RunResult.table``), from their rows."""
+    import pyarrow as pa
+
+    rows = [o.row() for o in instances]
+    utc = pa.timestamp("us", tz="UTC")
+    columns = {}
+    for i, name in enumerate(FIELDS):
+        values = [r[i] for r in rows]
+        if name in TIME_FIELDS:
+            columns[name] = pa.array(values, utc)
+        else:
+            columns[name] = pa.array([None if v is None else str(v) for v in values],
+                                     pa.string())
+    return pa.table(columns)

@@ -448,23 +448,6 @@ def _once(build: Callable[[], T]) -> Callable[[], T]:
     return get
 
 
-def verdict_table(instances: Sequence[ObligationInstance]) -> Any:
-    """The verdicts as columns (``RunResult.table``), from their rows."""
-    import pyarrow as pa
-
-    rows = [o.row() for o in instances]
-    utc = pa.timestamp("us", tz="UTC")
-    columns = {}
-    for i, name in enumerate(FIELDS):
-        values = [r[i] for r in rows]
-        if name in TIME_FIELDS:
-            columns[name] = pa.array(values, utc)
-        else:
-            columns[name] = pa.array([None if v is None else str(v) for v in values],
-                                     pa.string())
-    return pa.table(columns)
-
-
 def records_table(records: list[Record], view: View) -> Any:
     """``RunResult.table`` straight from the records: what obligors of one record share is
     read once. The same rows as ``verdict_table`` of the instances (a test checks)."""
