@@ -39,6 +39,7 @@ from foedus.language.model import EventType, FieldKind, Treaty
 __all__ = ["RESERVED", "TIME_HINT", "Acceptor", "kind_of"]
 
 RESERVED = ("id", "at", "type")
+NESTED = frozenset({*RESERVED, "fields"})  # the keys of a record with nested fields
 TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
 NUMBER, TEXT = FieldKind.NUMBER, FieldKind.TEXT
 
@@ -107,6 +108,7 @@ class Acceptor:
             )
             for e in treaty.events
         }
+        self.names = {e.name: frozenset(f.name for f in e.fields) for e in treaty.events}
         self.seen: dict[str, int] = {}  # event id -> line of its first occurrence
         kinds: dict[str, set[bool]] = {}
         for e in treaty.events:
@@ -236,6 +238,8 @@ class Acceptor:
         Absent and empty are the same: null in JSON, an empty cell in cells.
         """
         nested = None if cells else record.get("fields")
+        if type(nested) is dict and record.keys() == NESTED and None not in nested.values():
+            return nested  # nested fields only, none null: the common case, as it is
         out: dict[str, Any] = {}
         if nested is not None:
             if type(nested) is not dict:
@@ -298,7 +302,7 @@ class Acceptor:
         cells: bool,
     ) -> dict[str, FieldValue]:
         """Every declared field present, of its kind and in its set; no other field."""
-        if len(given) != len(spec) or any(name not in given for name, _, _ in spec):
+        if given.keys() != self.names[type_name]:
             self._extra_fields(type_name, given, where, context, problems)
         values: dict[str, FieldValue] = {}
         for name, kind, allowed in spec:

@@ -50,6 +50,15 @@ def jsonl_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
                 suggestion="each line must hold one complete JSON object",
             ))
             continue
+        except (RecursionError, ValueError) as exc:  # nested too deep, a number too long
+            reason = "it nests too deep" if isinstance(exc, RecursionError) else str(exc)
+            yield RawRecord(None, where, False, error(
+                "event-invalid-json",
+                f"line cannot be read as JSON: {reason}",
+                Span.point(file, number, 1),
+                suggestion="each line must hold one flat JSON object",
+            ))
+            continue
         yield RawRecord(record, where, False)
 
 
