@@ -11,7 +11,7 @@ over a million verdicts formats no text. Times are shown in the treaty's zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -253,6 +253,16 @@ class RunResult:
     columns: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     counter: Callable[[], dict[str, dict[str, int]]] | None = field(
         default=None, repr=False, compare=False)
+    blocks: Callable[[], Iterator[Any]] | None = field(default=None, repr=False, compare=False)
+
+    def table_blocks(self) -> Iterator[Any]:
+        """``table()`` a block of rows at a time, built as it is read when the run can."""
+        if self.blocks is not None:
+            yield from self.blocks()
+            return
+        table = self.table()
+        for start in range(0, table.num_rows, 65_536):
+            yield table.slice(start, 65_536)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """How many verdicts of each clause are in each state (decisions not included),

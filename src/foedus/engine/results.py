@@ -449,15 +449,26 @@ def _once(build: Callable[[], T]) -> Callable[[], T]:
 
 
 def records_table(records: list[Record], view: View) -> Any:
-    """``RunResult.table`` straight from the records: what obligors of one record share is
-    read once. The same rows as ``verdict_table`` of the instances (a test checks)."""
+    """``RunResult.table`` straight from the records (see :func:`records_blocks`)."""
     import pyarrow as pa
 
+    blocks = list(records_blocks(records, view))
+    return pa.concat_tables(blocks) if blocks else _verdict_block([[] for _ in FIELDS])
+
+
+def records_blocks(records: list[Record], view: View, size: int = 65_536) -> Iterator[Any]:
+    """The verdict columns, about ``size`` verdicts at a time, straight from the records:
+    what obligors of one record share is read once. The same rows as ``verdict_table`` of
+    the instances (a test checks)."""
     columns: list[list[Any]] = [[] for _ in FIELDS]
     (ids, clauses, kinds, obligors, actions, owed, triggers, triggered, dues, states,
      settled, settlers) = columns
     breaches = view.breaches
     for x in records:
+        if len(ids) >= size:
+            yield _verdict_block(columns)
+            for column in columns:
+                column.clear()
         if type(x) is EachRecord:
             n = len(x.obligors)
             ids.extend(x.key + p for p in x.obligors)
@@ -487,6 +498,13 @@ def records_table(records: list[Record], view: View) -> Any:
                   else RespectedSource(x, view))
         for column, value in zip(columns, source.fields(None), strict=True):
             column.append(value.value if isinstance(value, Enum) else value)
+    if ids:
+        yield _verdict_block(columns)
+
+
+def _verdict_block(columns: list[list[Any]]) -> Any:
+    import pyarrow as pa
+
     utc = pa.timestamp("us", tz="UTC")
     return pa.table({
         name: pa.array(_micros(values), pa.int64()).cast(utc) if name in TIME_FIELDS
@@ -522,6 +540,7 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
         permissions={k: tuple(v) for k, v in sorted(store.permissions.items())},
         zone=plan.zone,
         columns=_once(lambda: records_table(store.arisen, view)),
+        blocks=lambda: records_blocks(store.arisen, view),
         counter=lambda: record_counts(store),
     )
 

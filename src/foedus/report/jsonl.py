@@ -89,9 +89,8 @@ def verdict_block(table: pa.Table) -> str:
 def jsonl_blocks(result: RunResult) -> Iterator[str]:
     """Every verdict in the order it arose, block by block, then every decision and the
     summary; each block is whole lines."""
-    table = result.table()
-    for start in range(0, table.num_rows, BLOCK_ROWS):
-        yield verdict_block(table.slice(start, BLOCK_ROWS))
+    for table in result.table_blocks():
+        yield verdict_block(table)
     tail = [_dumps({"record": "decision", **decision_to_json(d)}) for d in result.decisions]
     tail.append(_dumps({"record": "summary", **head_to_json(result)}))
     yield "".join(line + "\n" for line in tail)
