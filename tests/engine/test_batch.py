@@ -280,3 +280,21 @@ def test_a_log_out_of_order_is_sorted_in_runs_on_disk(events: list[Event], seed:
     assert run.count == len(events)
     assert run.path == ("sorted" if shuffled != sorted(shuffled, key=lambda e: (e.at, e.id))
                         else "in order")
+
+
+@settings(max_examples=25, deadline=None)
+@given(events=logs(), shift=st.one_of(st.none(), st.integers(-10, 260)))
+def test_counts_only_runs_count_what_full_runs_list(events: list[Event],
+                                                     shift: int | None) -> None:
+    """A run that keeps counts only (dropping what is settled) counts every verdict."""
+    as_of = _as_of(events, shift)
+    if not events and as_of is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "log.jsonl"
+        write_events(path, events)
+        for t in (GENERAL, COLUMNAR):
+            full = run_file_full(t, path, as_of).result
+            lean = run_file_full(t, path, as_of, verdicts=False).result
+            assert lean.counts() == full.counts()
+            assert sum(sum(v.values()) for v in full.counts().values()) == len(full.obligations)

@@ -34,7 +34,8 @@ def test_each_line_is_the_json_of_its_verdict(names: list[str], micros: int, lat
     """Ids with quotes, backslashes, controls and any script; times with microseconds."""
     shift = timedelta(microseconds=micros)
     events = [attack(names[0], at(0) + shift)]
-    events += [consult(name, at(hours=10 * (i + late)) + shift, by)
-               for i, (name, by) in enumerate(zip(names[1:], ("US", "GB", "FR", "DE", "TR")))]
+    guarantors = ("US", "GB", "FR", "DE", "TR")
+    events += [consult(name, at(hours=10 * (i + late)) + shift, guarantors[i])
+               for i, name in enumerate(names[1:])]
     result = run(treaty(three_days()), events).status(at(days=4) + shift)
     assert list(jsonl_lines(result)) == _expected(result)

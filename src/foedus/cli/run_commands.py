@@ -122,7 +122,9 @@ def run(
 
     The state is as of --as-of, or else as of the latest event's time.
     """
-    result = _Run.open(treaty_path, events_path, as_of, skip_invalid).result
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid,
+                       verdicts=fmt is not OutputFormat.SUMMARY)
+    result = opened.result
     if fmt is OutputFormat.JSON:
         typer.echo(_dumps(result_to_json(result), indent=2))
     elif fmt is OutputFormat.JSONL:
@@ -187,14 +189,15 @@ class _Run:
     @classmethod
     def open(
         cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool,
-        keep_events: bool = False,
+        keep_events: bool = False, verdicts: bool = True,
     ) -> _Run:
         treaty = _load_treaty(treaty_path)
         as_of = _parse_as_of(as_of_text) if as_of_text is not None else None
         try:
             with _reading(events_path) as progress:
                 batch = run_file_full(treaty, events_path, as_of, skip_invalid,
-                                      progress=progress, keep_events=keep_events)
+                                      progress=progress, keep_events=keep_events,
+                                      verdicts=verdicts)
         except EmptyLogError as exc:
             _warn_skipped(events_path, exc.skipped, 0)
             _fail(exc.diagnostics, {})

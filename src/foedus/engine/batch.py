@@ -21,7 +21,7 @@ How a log is walked:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,6 +88,44 @@ def run_file(
     return run_file_full(treaty, path, as_of, skip_invalid).result
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """What a batch run was asked: the log, when, and what to keep."""
+
+    plan: Plan
+    path: str | Path
+    as_of: datetime | None
+    skip_invalid: bool
+    progress: Progress | None
+    keep_events: bool
+    verdicts: bool
+    by_columns: bool
+    exact_ids: bool = False
+
+    def reader(self) -> LogReader:
+        return LogReader(self.path, self.plan.treaty, progress=self.progress,
+                         exact_ids=self.exact_ids)
+
+    def state(self) -> RunState:
+        return RunState(self.plan)
+
+    def applied(self, state: RunState, events: list[Event]) -> None:
+        """Apply ``events`` (in order); a run that keeps counts only then forgets what
+        was settled before the oldest open record."""
+        state.apply(events, 0, len(events))
+        if not self.verdicts:
+            state.store.forget_settled()
+
+    def finish(self, reader: LogReader, latest: datetime | None) -> datetime:
+        """Raise for what was refused; the evaluation time otherwise."""
+        if reader.problems and not self.skip_invalid:
+            raise EventError(reader.problems)
+        when = self.as_of if self.as_of is not None else latest
+        if when is None:
+            raise EmptyLogError(reader.problems)
+        return when
+
+
 def run_file_full(
     treaty: Treaty,
     path: str | Path,
@@ -96,75 +134,60 @@ def run_file_full(
     *,
     progress: Progress | None = None,
     keep_events: bool = False,
+    verdicts: bool = True,
     by_columns: bool = True,
 ) -> BatchRun:
     """:func:`run_file` with the problems of skipped records and the number of events.
 
     ``keep_events`` keeps every accepted event (for a report that shows them);
+    ``verdicts=False`` keeps counts only: ``result.counts()`` is complete, while
+    ``result.obligations`` lists only what was still open, so that memory holds what is
+    open rather than the history (``foedus run --format summary``);
     ``by_columns=False`` walks a table log event by event even when columns could.
     """
-    plan = compile_treaty(treaty)
+    walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
+                 verdicts, by_columns)
     try:
-        return _run(plan, path, as_of, skip_invalid, progress, keep_events, by_columns, False)
+        return _run(walk)
     except RepeatedIds:  # read again, naming each repeated id and where it was first
-        return _run(plan, path, as_of, skip_invalid, progress, keep_events, by_columns, True)
+        return _run(replace(walk, exact_ids=True))
 
 
-def _run(plan: Plan, path: str | Path, as_of: datetime | None, skip_invalid: bool,
-         progress: Progress | None, keep_events: bool, by_columns: bool,
-         exact_ids: bool) -> BatchRun:
-    """One reading of the log. Without ``exact_ids`` the ids are checked for repeats at the
+def _run(walk: _Walk) -> BatchRun:
+    """One reading of the log. Without exact ids the ids are checked for repeats at the
     end, all at once, rather than kept in a dictionary as they come."""
-    reader = LogReader(path, plan.treaty, progress=progress, exact_ids=exact_ids)
-    if (by_columns and reader.tabular and not keep_events and not reader.acceptor.mixed
-            and columns.supports(plan)):
-        return _by_columns(plan, reader, as_of, skip_invalid)
-    return _in_order(plan, path, reader, as_of, skip_invalid, keep_events, progress)
+    reader = walk.reader()
+    if (walk.by_columns and reader.tabular and not walk.keep_events
+            and not reader.acceptor.mixed and columns.supports(walk.plan)):
+        return _by_columns(walk, reader)
+    return _in_order(walk, reader)
 
 
-def _finish(reader: LogReader, skip_invalid: bool, latest: datetime | None,
-            as_of: datetime | None) -> datetime:
-    """Raise for what was refused; the evaluation time otherwise."""
-    if reader.problems and not skip_invalid:
-        raise EventError(reader.problems)
-    when = as_of if as_of is not None else latest
-    if when is None:
-        raise EmptyLogError(reader.problems)
-    return when
-
-
-def _in_order(
-    plan: Plan,
-    path: str | Path,
-    reader: LogReader,
-    as_of: datetime | None,
-    skip_invalid: bool,
-    keep_events: bool,
-    progress: Progress | None,
-) -> BatchRun:
-    relevant = plan.relevant_types()
-    state = RunState(plan)
+def _in_order(walk: _Walk, reader: LogReader) -> BatchRun:
+    relevant = walk.plan.relevant_types()
+    as_of = walk.as_of
+    state = walk.state()
     kept: list[Event] = []
     count = 0
     latest: datetime | None = None
     last: tuple[datetime, str] | None = None
     for batch in reader.batches():
         count += len(batch)
-        if keep_events:
+        if walk.keep_events:
             kept.extend(batch)
         for ev in batch:
             key = (ev.at, ev.id)
             if last is not None and key <= last:
-                return _sorted(plan, path, as_of, skip_invalid, keep_events, progress,
-                               reader.acceptor.exact_ids)
+                return _sorted(walk)
             last = key
         if batch:
             latest = batch[-1].at
-        apply = [e for e in batch if e.type in relevant and (as_of is None or e.at <= as_of)]
-        state.apply(apply, 0, len(apply))
-    when = _finish(reader, skip_invalid, latest, as_of)
+        walk.applied(state, [e for e in batch
+                             if e.type in relevant and (as_of is None or e.at <= as_of)])
+    when = walk.finish(reader, latest)
     state.advance(when)
-    return BatchRun(build_result(state, when), reader.problems, count, plan, "in order", kept)
+    return BatchRun(build_result(state, when), reader.problems, count, walk.plan, "in order",
+                    kept)
 
 
 class _Tally:
@@ -189,37 +212,29 @@ class _Tally:
                     yield ev
 
 
-def _sorted(
-    plan: Plan,
-    path: str | Path,
-    as_of: datetime | None,
-    skip_invalid: bool,
-    keep_events: bool,
-    progress: Progress | None,
-    exact_ids: bool,
-) -> BatchRun:
+def _sorted(walk: _Walk) -> BatchRun:
     """The log is not in ``(at, id)`` order: read it again and apply it sorted, in runs
     sorted on disk when it is large (``engine.spill``). Nothing is applied before the
     whole log has been read."""
-    reader = LogReader(path, plan.treaty, progress=progress, exact_ids=exact_ids)
-    tally = _Tally(keep_events)
-    state = RunState(plan)
+    reader = walk.reader()
+    tally = _Tally(walk.keep_events)
+    state = walk.state()
     block: list[Event] = []
-    for ev in in_order(tally.relevant(reader, plan.relevant_types())):
-        if as_of is None or ev.at <= as_of:
+    for ev in in_order(tally.relevant(reader, walk.plan.relevant_types())):
+        if walk.as_of is None or ev.at <= walk.as_of:
             block.append(ev)
             if len(block) >= BLOCK:
-                state.apply(block, 0, len(block))
+                walk.applied(state, block)
                 block = []
-    state.apply(block, 0, len(block))
-    when = _finish(reader, skip_invalid, tally.latest, as_of)
+    walk.applied(state, block)
+    when = walk.finish(reader, tally.latest)
     state.advance(when)
-    return BatchRun(build_result(state, when), reader.problems, tally.count, plan, "sorted",
-                    tally.kept)
+    return BatchRun(build_result(state, when), reader.problems, tally.count, walk.plan,
+                    "sorted", tally.kept)
 
 
-def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
-                skip_invalid: bool) -> BatchRun:
+def _by_columns(walk: _Walk, reader: LogReader) -> BatchRun:
+    plan = walk.plan
     relevant = pa.array(sorted(plan.relevant_types()), pa.string())
     parts: list[pa.Table] = []
     count = 0
@@ -233,7 +248,7 @@ def _by_columns(plan: Plan, reader: LogReader, as_of: datetime | None,
             wanted = pc.is_in(rows.column("type"), value_set=relevant)
             parts.append(_compact(rows if pc.all(wanted).as_py() else rows.filter(wanted)))
     latest = EPOCH + latest_us * ONE_MICROSECOND if latest_us is not None else None
-    when = _finish(reader, skip_invalid, latest, as_of)
+    when = walk.finish(reader, latest)
     rows = _sorted_rows(parts, (when - EPOCH) // ONE_MICROSECOND)
     result = columns.evaluate(plan, rows, when)
     return BatchRun(result, reader.problems, count, plan, "columns")

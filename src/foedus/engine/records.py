@@ -38,6 +38,7 @@ __all__ = [
     "RecordStore",
     "Verdict",
     "Violation",
+    "verdict_states",
 ]
 
 PENDING = ObligationStatus.PENDING
@@ -269,8 +270,8 @@ Record = EachRecord | CollectiveRecord | Violation | Period
 class RecordStore:
     """Every record of a run, in the order it arose (the order of the output)."""
 
-    __slots__ = ("arisen", "breaches", "decisions", "first_open", "n_instances", "n_periods",
-                 "not_arisen", "permissions")
+    __slots__ = ("arisen", "breaches", "decisions", "first_open", "forgotten", "n_instances",
+                 "n_periods", "not_arisen", "permissions")
 
     def __init__(self, permission_ids: tuple[str, ...] = ()) -> None:
         self.arisen: list[Record] = []
@@ -281,6 +282,29 @@ class RecordStore:
         self.decisions: list[DecisionRecord] = []
         self.not_arisen: list[NonArising] = []
         self.permissions: dict[str, list[str]] = {p: [] for p in permission_ids}
+        # verdicts counted and dropped by ``forget_settled``: clause -> state -> number
+        self.forgotten: dict[str, dict[str, int]] = {}
+
+    def forget_settled(self) -> None:
+        """Count and drop the settled records that arose before the oldest open one.
+
+        For runs that report counts only: memory then holds what is open, not the
+        history. Prohibition periods are kept (a later act may still breach one).
+        """
+        first = self.oldest_open()
+        if first == 0:
+            return
+        kept: list[Record] = []
+        for x in self.arisen[:first]:
+            if type(x) is Period:
+                kept.append(x)
+            else:
+                for clause, state, n in verdict_states(x):
+                    per = self.forgotten.setdefault(clause, {})
+                    per[state] = per.get(state, 0) + n
+        del self.arisen[:first]
+        self.arisen[:0] = kept
+        self.first_open = len(kept)
 
     def oldest_open(self) -> int:
         """Index in ``arisen`` of the oldest record that may still be open."""
@@ -325,4 +349,20 @@ class RecordStore:
         new.decisions = decisions
         new.not_arisen = list(self.not_arisen)
         new.permissions = {k: list(v) for k, v in self.permissions.items()}
+        new.forgotten = {k: dict(v) for k, v in self.forgotten.items()}
         return new
+
+
+def verdict_states(x: Record, breaches: dict[str, int] | None = None
+                   ) -> list[tuple[str, str, int]]:
+    """The verdicts a record holds, as (clause, state, number) (a breached period none)."""
+    clause = x.plan.clause.id
+    if type(x) is EachRecord:
+        out = [(clause, "pending", x.n_open)] if x.n_open else []
+        return out + [(clause, verdict[0].value, 1) for verdict in x.outcome.values()]
+    if type(x) is CollectiveRecord:
+        return [(clause, "pending" if x.verdict is None else x.verdict[0].value, 1)]
+    if type(x) is Violation:
+        return [(clause, "violated", 1)]
+    assert type(x) is Period
+    return [] if (breaches or {}).get(x.key) else [(clause, "respected", 1)]

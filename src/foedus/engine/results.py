@@ -47,6 +47,7 @@ from foedus.engine.records import (
     Record,
     RecordStore,
     Violation,
+    verdict_states,
 )
 from foedus.engine.records import NonArising as NonArisingRecord
 from foedus.engine.state import RunState
@@ -546,28 +547,13 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
 
 
 def record_counts(store: RecordStore) -> dict[str, dict[str, int]]:
-    """``RunResult.counts`` from the records, building no instance."""
-    out: dict[str, dict[str, int]] = {}
-
-    def add(clause: str, state: str, n: int = 1) -> None:
-        per = out.setdefault(clause, {})
-        per[state] = per.get(state, 0) + n
-
+    """``RunResult.counts`` from the records, building no instance (with those a run that
+    keeps counts only has already counted and dropped)."""
+    out = {k: dict(v) for k, v in store.forgotten.items()}
     for x in store.arisen:
-        kind = type(x)
-        if kind is EachRecord:
-            clause = x.plan.clause.id
-            if x.n_open:  # type: ignore[union-attr]
-                add(clause, "pending", x.n_open)  # type: ignore[union-attr]
-            for verdict in x.outcome.values():  # type: ignore[union-attr]
-                add(clause, verdict[0].value)
-        elif kind is CollectiveRecord:
-            verdict = x.verdict  # type: ignore[union-attr]
-            add(x.plan.clause.id, "pending" if verdict is None else verdict[0].value)
-        elif kind is Violation:
-            add(x.plan.clause.id, "violated")
-        elif not store.breaches.get(x.key):  # type: ignore[union-attr]
-            add(x.plan.clause.id, "respected")
+        for clause, state, n in verdict_states(x, store.breaches):
+            per = out.setdefault(clause, {})
+            per[state] = per.get(state, 0) + n
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
 
