@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,14 +35,12 @@ from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
-from foedus.events.model import Event
+from foedus.events.model import Event, from_micros, micros
 from foedus.events.read import LogReader, Progress, RepeatedIds
 from foedus.language.model import Treaty
 
 __all__ = ["BatchRun", "EmptyLogError", "run_file", "run_file_full"]
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class EmptyLogError(EventError):
@@ -247,9 +245,9 @@ def _by_columns(walk: _Walk, reader: LogReader) -> BatchRun:
             latest_us = top if latest_us is None else max(latest_us, top)
             wanted = pc.is_in(rows.column("type"), value_set=relevant)
             parts.append(_compact(rows if pc.all(wanted).as_py() else rows.filter(wanted)))
-    latest = EPOCH + latest_us * ONE_MICROSECOND if latest_us is not None else None
+    latest = from_micros(latest_us) if latest_us is not None else None
     when = walk.finish(reader, latest)
-    rows = _sorted_rows(parts, (when - EPOCH) // ONE_MICROSECOND)
+    rows = _sorted_rows(parts, micros(when))
     result = columns.evaluate(plan, rows, when)
     return BatchRun(result, reader.problems, count, plan, "columns")
 

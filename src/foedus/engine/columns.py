@@ -20,7 +20,7 @@ never fulfils what it triggers, since only later rows count.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -33,13 +33,12 @@ from foedus.engine.model import FIELDS, TIME_FIELDS, ObligationStatus, RunResult
 from foedus.engine.model import NonArising as PublicNonArising
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
 from foedus.engine.records import EachRecord, NonArising
-from foedus.engine.results import LazyTuple, View, instances
+from foedus.engine.results import LazyTuple, View, instances, once
+from foedus.events.model import ONE_MICROSECOND, from_micros, micros
 from foedus.language.model import Quantifier, TriggerKind
 
 __all__ = ["evaluate", "supports"]
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MICROSECOND = timedelta(microseconds=1)
 FULFILLED = ObligationStatus.FULFILLED
 VIOLATED = ObligationStatus.VIOLATED
 
@@ -199,7 +198,7 @@ def evaluate(plan: Plan, rows: pa.Table, as_of: datetime, caches: Caches | None 
     """
     caches = caches or Caches()
     log = Columns(rows)
-    as_of_us = (as_of - EPOCH) // ONE_MICROSECOND
+    as_of_us = micros(as_of)
     missed: list[tuple[int, int, NonArising]] = []
     verdicts = [_clause(plan, c, caches, log, as_of_us, missed) for c in plan.clauses
                 if isinstance(c, ObligationPlan)]
@@ -222,7 +221,7 @@ def evaluate(plan: Plan, rows: pa.Table, as_of: datetime, caches: Caches | None 
         conditions={},
         permissions={},
         zone=plan.zone,
-        columns=_once(lambda: _table(log, merged, order, view)),
+        columns=once(lambda: _table(log, merged, order, view)),
         counter=lambda: _counts(merged),
     )
 
@@ -270,7 +269,7 @@ def _clause(
         refused = rows[which == k].tolist()
         ids = log.ids(refused)
         for row in refused:
-            at = EPOCH + int(log.at[row]) * ONE_MICROSECOND
+            at = from_micros(int(log.at[row]))
             missed.append((row, c.index, NonArising(at, c.index, c.id, ids[row], info.why)))
     fixed_us = c.deadline.fixed // ONE_MICROSECOND
     actions = _Actions(plan, c, log, number)
@@ -430,7 +429,7 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
             c = verdict.clause
             info = verdict.infos[int(verdict.combo[0][i])]
             assert info is not None and info.test is not None and c.deadline.fixed is not None
-            trigger_at = EPOCH + int(log.at[row]) * ONE_MICROSECOND
+            trigger_at = from_micros(int(log.at[row]))
             record = EachRecord(c, f"{c.id}/{ids[row]}/", info.obligors, info.beneficiary,
                                 ids[row], trigger_at, info.fields,
                                 trigger_at + c.deadline.fixed, info.test, info.bindings)
@@ -440,19 +439,10 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
         party = verdict.parties[int(verdict.party[0][i])]
         if state == 1:
             act = int(verdict.settled[0][i])
-            at = EPOCH + int(log.at[act]) * ONE_MICROSECOND
+            at = from_micros(int(log.at[act]))
             record.settle(party, (FULFILLED, at, ids[act]))
         elif state == 2:
             record.settle(party, (VIOLATED, record.due_at, None))
     return out
 
 
-def _once(build: Any) -> Any:
-    done: list[Any] = []
-
-    def get() -> Any:
-        if not done:
-            done.append(build())
-        return done[0]
-
-    return get

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
@@ -51,13 +51,12 @@ from foedus.engine.records import (
 )
 from foedus.engine.records import NonArising as NonArisingRecord
 from foedus.engine.state import RunState
+from foedus.events.model import micros
 from foedus.language.model import ClauseKind, RuleKind
 
 __all__ = ["LazyTuple", "build_result", "clause_explanation", "explain", "fmt_time"]
 
 T = TypeVar("T")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MICROSECOND = timedelta(microseconds=1)
 
 PENDING = ObligationStatus.PENDING
 FULFILLED = ObligationStatus.FULFILLED
@@ -437,7 +436,7 @@ class LazyTuple(Sequence[T]):
         return repr(self.materialize())
 
 
-def _once(build: Callable[[], T]) -> Callable[[], T]:
+def once(build: Callable[[], T]) -> Callable[[], T]:
     """``build``, called at most once."""
     done: list[T] = []
 
@@ -516,8 +515,7 @@ def _verdict_block(columns: list[list[Any]]) -> Any:
 
 def _micros(times: list[datetime | None]) -> list[int | None]:
     """Microseconds since the epoch (pyarrow converts aware datetimes several times slower)."""
-    epoch, us = EPOCH, ONE_MICROSECOND
-    return [None if t is None else (t - epoch) // us for t in times]
+    return [None if t is None else micros(t) for t in times]
 
 
 def build_result(state: RunState, as_of: datetime) -> RunResult:
@@ -540,7 +538,7 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
         conditions={p.id: _condition_text(state, p, view) for p in plan.conditions},
         permissions={k: tuple(v) for k, v in sorted(store.permissions.items())},
         zone=plan.zone,
-        columns=_once(lambda: records_table(store.arisen, view)),
+        columns=once(lambda: records_table(store.arisen, view)),
         blocks=lambda: records_blocks(store.arisen, view),
         counter=lambda: record_counts(store),
     )

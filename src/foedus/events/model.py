@@ -8,14 +8,31 @@ acceptance rule (``events.accept``); consumed by the engine, which applies event
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import NamedTuple
 
-__all__ = ["Event", "FieldValue"]
+__all__ = ["EPOCH", "ONE_MICROSECOND", "Event", "FieldValue", "from_micros", "micros"]
 
 FieldValue = str | float
 NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
+# Columns hold instants as microseconds since the epoch, in UTC.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """An aware instant as microseconds since the epoch, exactly.
+
+    >>> micros(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC))
+    1000000
+    """
+    return (at - EPOCH) // ONE_MICROSECOND
+
+
+def from_micros(us: int) -> datetime:
+    """The instant ``us`` microseconds after the epoch, in UTC."""
+    return EPOCH + us * ONE_MICROSECOND
 
 
 class Event(NamedTuple):

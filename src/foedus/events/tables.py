@@ -15,7 +15,7 @@ zone, or text in ISO 8601 with an offset; times are kept to the microsecond.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,13 @@ import pyarrow.compute as pc
 
 from foedus.diagnostics import Diagnostic, EventError, Span, error
 from foedus.events.accept import RESERVED, Acceptor
-from foedus.events.model import Event, FieldValue
+from foedus.events.model import EPOCH, Event, FieldValue, micros
 from foedus.events.where import Where
 from foedus.language.model import FieldKind
 
 __all__ = ["BATCH_ROWS", "CheckedBatch", "check_batch", "table_batches"]
 
 BATCH_ROWS = 1 << 16
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MICROSECOND = timedelta(microseconds=1)
 UTC_US = pa.timestamp("us", tz="UTC")
 # The ISO 8601 times that pyarrow and datetime.fromisoformat read alike.
 ISO_RE = (
@@ -165,7 +163,7 @@ class CheckedBatch:
             return self.rows
         columns: dict[str, Any] = {
             "id": pa.array([e.id for e in self.extra], pa.string()),
-            "at": pa.array([(e.at - EPOCH) // ONE_MICROSECOND for e in self.extra],
+            "at": pa.array([micros(e.at) for e in self.extra],
                            pa.int64()),
             "type": pa.array([e.type for e in self.extra], pa.string()),
         }
