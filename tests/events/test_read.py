@@ -579,3 +579,31 @@ def test_columns_only_speed_up_the_rule(table: object) -> None:
     assert checked.problems == problems
     assert _plain(checked.events("t.parquet")) == _plain(events)
     assert [e.source for e in checked.events("t.parquet")] == [e.source for e in events]
+
+
+json_texts = st.one_of(
+    st.text(max_size=30),
+    st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+                 lambda inner: st.lists(inner, max_size=3)
+                 | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                 max_leaves=8).map(json.dumps),
+).flatmap(lambda t: st.tuples(st.sampled_from(["", " ", "\t", "\ufeff", "x", "\r"]),
+                              st.just(t),
+                              st.sampled_from(["", " ", "\t", "}", " 1", "\r", "\n"])))
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_texts)
+def test_lines_are_read_as_json_loads_reads_them(parts: tuple[str, str, str]) -> None:
+    """The JSON Lines reader decodes a line exactly as json.loads: value, or message and place."""
+    from foedus.events.text import _loads
+
+    line = "".join(parts)
+
+    def outcome(loads: object) -> object:
+        try:
+            return ("value", repr(loads(line)))  # type: ignore[operator]
+        except json.JSONDecodeError as exc:
+            return ("error", exc.msg, exc.pos)
+
+    assert outcome(_loads) == outcome(json.loads)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from foedus.diagnostics import Diagnostic, Span, error
@@ -32,9 +32,29 @@ class RawRecord(NamedTuple):
     problem: Diagnostic | None = None
 
 
+# the C scanner that json.loads wraps (typeshed does not list the attribute)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SPACE = " \t\n\r"
+
+
+def _loads(line: str) -> Any:
+    """``json.loads(line)`` with its messages, without its Python wrapper's two regexes."""
+    if line.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+    start = len(line) - len(line.lstrip(_SPACE))
+    try:
+        value, end = _SCAN(line, start)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", line, stop.value) from None
+    if end != len(line) and line[end:].strip(_SPACE):
+        raise json.JSONDecodeError("Extra data", line, end + len(line[end:]) - len(
+            line[end:].lstrip(_SPACE)))
+    return value
+
+
 def jsonl_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
     """One record per non-blank line of JSON Lines text."""
-    loads = json.loads
+    loads = _loads
     for number, line in enumerate(lines, start=1):
         if not line or line.isspace():
             continue
