@@ -187,7 +187,7 @@ def test_explain_obligation(files: tuple[Path, Path]) -> None:
     out = result.output
     assert out.startswith("obligation consult/e1/GB: violated\n")
     assert '"In case of an attack, consultations should take place within 3 days"' in out
-    assert "trigger: e1 armed_attack(aggressor: RU, victim: UA, place: Ukraine)" in out
+    assert "trigger: e1 armed_attack(aggressor: RU, place: Ukraine, victim: UA)" in out
     assert "due: 2022-04-04T10:00:00+03:00" in out or "due: 2022-04-04T07:00:00+00:00" in out
     assert "violated: the deadline" in out
 

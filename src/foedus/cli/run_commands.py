@@ -1,8 +1,8 @@
 """`foedus run`, `foedus explain` and `foedus report`: a treaty applied to an event log.
 
-Thin shell: the treaty is checked by ``foedus.language.check``, events are read by
-``foedus.engine.events_io``, the ``Monitor`` computes the state, and ``foedus.report``
-renders it. Every problem with the inputs is rendered as diagnostics (exit 1), never
+Thin shell: the treaty is checked by ``foedus.check_file``, the log is read and run by
+``foedus.run_file_full`` (the same way for all three commands), and ``foedus.report``
+renders the result. Every problem with the inputs is rendered as diagnostics (exit 1), never
 as a traceback.
 
 The evaluation time ("as of") defaults to the time of the latest event: deadlines that
@@ -326,7 +326,7 @@ def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, s
     if event_format(path) not in ("jsonl", "csv") or not any(d.span for d in diagnostics):
         return {}
     try:
-        return {str(path): path.read_text(encoding="utf-8-sig")}
+        return {str(path): path.read_text(encoding="utf-8-sig", errors="surrogateescape")}
     except (OSError, UnicodeDecodeError):
         return {}
 
@@ -400,10 +400,10 @@ def _print_summary(result: RunResult, console: Console) -> None:
         table.add_column(column, justify="right" if column == "count" else "left")
     for clause, states in clause_counts(result).items():
         for state, n in states.items():
-            table.add_row(clause, f"[{STATE_STYLE.get(state, '')}]{state}[/]", f"{n:,}")
+            table.add_row(Text(clause), Text(state, STATE_STYLE.get(state, "")), f"{n:,}")
     console.print(table)
     status = str(result.treaty_status).replace("_", " ")
-    console.print(f"Treaty {result.treaty}: {status}.", highlight=False)
+    console.print(Text(f"Treaty {result.treaty}: {status}."))
 
 
 STATE_STYLE = {
@@ -429,14 +429,14 @@ def _print_tables(result: RunResult, console: Console) -> None:
     for o in obligations:
         state = str(o.state)
         when = time_left(o.due_at, result.as_of) if state in ("pending", "violated") else ""
-        table.add_row(
-            o.obligor,
-            o.action,
-            o.beneficiary or "",
+        table.add_row(  # Text, not markup: ids and actions come from the inputs
+            Text(o.obligor),
+            Text(o.action),
+            Text(o.beneficiary or ""),
             short_time(o.due_at) if o.due_at else "",
-            f"[{STATE_STYLE.get(state, '')}]{state}[/]",
+            Text(state, STATE_STYLE.get(state, "")),
             when,
-            o.id,
+            Text(o.id),
         )
     if obligations:
         console.print(table)
@@ -451,12 +451,12 @@ def _print_tables(result: RunResult, console: Console) -> None:
             c = tally_counts(d)
             state = str(d.state)
             dt.add_row(
-                d.id,
+                Text(d.id),
                 short_time(d.closes_at),
-                f"[{STATE_STYLE.get(state, '')}]{state}[/]",
+                Text(state, STATE_STYLE.get(state, "")),
                 *(str(c[k]) for k in ("yes", "no", "abstain", "silent")),
             )
         console.print(dt)
     counts = ", ".join(f"{n} {k}" for k, n in status_counts(result).items()) or "none"
     status = str(result.treaty_status).replace("_", " ")
-    console.print(f"Treaty {result.treaty}: {status}. Obligations: {counts}.", highlight=False)
+    console.print(Text(f"Treaty {result.treaty}: {status}. Obligations: {counts}."))

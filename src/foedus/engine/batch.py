@@ -48,7 +48,7 @@ class EmptyLogError(EventError):
     of the records skipped with ``skip_invalid``."""
 
     def __init__(self, skipped: list[Diagnostic]) -> None:
-        super().__init__([no_as_of()])
+        super().__init__([no_as_of(bool(skipped))])
         self.skipped = skipped
 
 
@@ -82,6 +82,7 @@ def run_file(
         EventError: the file is missing, unreadable or (without ``skip_invalid``) holds an
             invalid record, or it is empty and no ``as_of`` is given (``no-as-of``);
             nothing is evaluated then.
+        ValueError: ``as_of`` has no time zone.
     """
     return run_file_full(treaty, path, as_of, skip_invalid).result
 
@@ -143,6 +144,8 @@ def run_file_full(
     open rather than the history (``foedus run --format summary``);
     ``by_columns=False`` walks a table log event by event even when columns could.
     """
+    if as_of is not None and as_of.utcoffset() is None:
+        raise ValueError(f"as of {as_of.isoformat()} has no time zone")
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
                  verdicts, by_columns)
     try:
@@ -289,10 +292,12 @@ def _sorted_rows(parts: list[pa.Table], until_us: int) -> pa.Table:
     return rows
 
 
-def no_as_of() -> Diagnostic:
-    """The diagnostic for an empty log without an as-of time."""
+def no_as_of(skipped: bool = False) -> Diagnostic:
+    """The diagnostic for a log with no valid event and no as-of time."""
+    what = ("every record of the event log was skipped" if skipped
+            else "the event log is empty")
     return error(
         "no-as-of",
-        "the event log is empty, so there is no latest event to evaluate at",
+        f"{what}, so there is no latest event to evaluate at",
         suggestion="give a time with --as-of, such as 2022-04-01T00:00:00Z",
     )

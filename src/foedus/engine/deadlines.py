@@ -1,6 +1,6 @@
 """Deadline arithmetic: from an anchor instant and a :class:`Deadline` to a due instant.
 
-Stage: used by the monitor (``engine.runtime``) whenever an obligation or a decision
+Stage: a rule of ``engine.plan`` (``DeadlinePlan.due``), used whenever an obligation or a decision
 arises. Pure functions, no clock.
 
 Rules (``docs/semantics.md`` has the table):

@@ -1,7 +1,7 @@
 """Patterns, constraints, guards and obligor sets compiled into plain closures.
 
 Stage: used by ``engine.plan`` when a treaty is compiled (patterns without references)
-and by ``engine.runtime`` when a clause arises (patterns that refer to the trigger's
+and by the executors when a clause arises (patterns that refer to the trigger's
 bindings); ``engine.results`` renders patterns with it. The
 closures take an event's ``fields`` mapping and return a bool, so the hot path is one
 call per candidate event.

@@ -170,7 +170,7 @@ class ObligationInstance:
     @property
     def settled_at(self) -> datetime | None:
         """When the verdict became final (None while pending)."""
-        return self._all()[10]
+        return self._time(self._all()[10])
 
     @property
     def settled_by(self) -> str | None:

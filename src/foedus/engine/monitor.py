@@ -1,14 +1,15 @@
 """The monitor: feed events in any order, ask for the state as of any instant.
 
 Stage: after ``language.check`` (a checked :class:`~foedus.language.model.Treaty`) and
-``engine.events_io`` (validated :class:`~foedus.engine.model.Event` values); before the
-CLI and the report, which render the :class:`~foedus.engine.model.RunResult`.
+the events stage (accepted :class:`~foedus.events.model.Event` values); the streaming
+executor, over :class:`~foedus.engine.state.RunState`. The report and the interfaces
+render the :class:`~foedus.engine.model.RunResult` it gives.
 
 How it stays cheap and exact:
 
 * :meth:`Monitor.feed` only appends to a buffer. Work happens at :meth:`Monitor.status`,
   in one pass over the newly fed events sorted by ``(at, id)``.
-* The live state (``engine.runtime``) applies the sorted log only up to the latest event
+* The live state (``engine.state``) applies the sorted log only up to the latest event
   at or before ``as_of``. Deadlines between that event and ``as_of`` are settled on a
   copy, so a later event that arrives before ``as_of`` needs no rollback.
 * An event older than what the live state has applied rolls the state back to the last
@@ -196,8 +197,8 @@ class Monitor:
                 older than the horizon. Refused events are dropped; the others are kept.
         """
         cached = self._cache
-        # equal instants in other zones are other results: as_of and its texts show the zone
-        if cached is not None and cached[0] == as_of and cached[0].tzinfo == as_of.tzinfo:
+        # (results show times in the treaty's zone: the same instant is the same result)
+        if cached is not None and cached[0] == as_of:
             return cached[1]
         if as_of.utcoffset() is None:
             raise ValueError(f"as of {as_of.isoformat()} has no time zone")

@@ -68,7 +68,7 @@ __all__ = [
 
 VERDICTS = (TriggerKind.FULFILLED, TriggerKind.VIOLATED)
 OUTCOMES = (TriggerKind.ADOPTED, TriggerKind.REJECTED)
-# units that are a fixed length of elapsed time when counted in UTC
+# units of a fixed length of elapsed time: hours in any zone, days and weeks in UTC
 FIXED_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 
 
@@ -384,7 +384,8 @@ def _deadline(deadline: Deadline, trigger: Trigger | None,
     binding = trigger.binding if trigger is not None else None
     d = deadline
     if (d.kind is DeadlineKind.WITHIN and d.duration is not None
-            and d.duration.unit in FIXED_HOURS and d.zone == "UTC"
+            and d.duration.unit in FIXED_HOURS
+            and (d.duration.unit is Unit.HOURS or d.zone == "UTC")
             and trigger is not None and (d.anchor is None or d.anchor == binding)):
         fixed = timedelta(hours=d.duration.amount * FIXED_HOURS[d.duration.unit])
     return DeadlinePlan(deadline, fixed, binding, calendars)

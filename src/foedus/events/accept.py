@@ -2,7 +2,7 @@
 
 Stage: after ``language.check`` (the treaty's event declarations); every reader of this
 package hands each record to :meth:`Acceptor.accept`, and the vectorised checker
-(``events.columns``) hands it the rows it rejects, so every format gets the same verdict
+(``events.tables``) hands it the rows it does not vouch for, so every format gets the same verdict
 and the same messages. A record is a JSON object or a row of cells as a dict; the result
 is an :class:`~foedus.events.model.Event`, or diagnostics that name the file, the line and
 the field, with a hint.
@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from foedus.diagnostics import Diagnostic, did_you_mean, error
-from foedus.events.model import Event, FieldValue
+from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event, FieldValue
 from foedus.events.where import Where
 from foedus.language.model import EventType, FieldKind, Treaty
 
@@ -174,7 +174,10 @@ class Acceptor:
 
     def _id(self, raw: Any, where: Where, problems: list[Diagnostic]) -> str | None:
         if type(raw) is str and raw and not raw.isspace():
-            return raw
+            if raw.isascii() or _unicode(raw):
+                return raw
+            problems.append(_bad_text("id", raw, where, None))
+            return None
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             return str(raw) if isinstance(raw, int) else _show(raw)
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -211,6 +214,16 @@ class Acceptor:
         else:
             problem = error("event-bad-time", f"time `at` must be text, found {kind_of(raw)}",
                             where.span("at", raw), context=context, suggestion=TIME_HINT)
+        if parsed is not None and parsed.tzinfo is not None and parsed.utcoffset() is not None \
+                and not FIRST_INSTANT <= parsed <= LAST_INSTANT:
+            problem = error(
+                "event-bad-time",
+                f"time `{_show(raw) if not isinstance(raw, datetime) else raw.isoformat()}` "
+                "is out of range",
+                where.span("at", raw if isinstance(raw, str) else None),
+                context=context,
+                suggestion="a time must lie between 0001-01-02 and 9999-12-30 in UTC",
+            )
         if parsed is not None and (parsed.tzinfo is None or parsed.utcoffset() is None):
             shown = raw.isoformat() if isinstance(raw, datetime) else _show(raw)
             problem = error(
@@ -235,10 +248,12 @@ class Acceptor:
     ) -> dict[str, Any] | None:
         """The record's field values, nested under ``fields`` or beside the reserved keys.
 
-        Absent and empty are the same: null in JSON, an empty cell in cells.
+        Absent and empty are the same: null or empty text in JSON, an empty cell in cells
+        (a cell cannot tell them apart, so no format does).
         """
         nested = None if cells else record.get("fields")
-        if type(nested) is dict and record.keys() == NESTED and None not in nested.values():
+        if (type(nested) is dict and record.keys() == NESTED and None not in nested.values()
+                and "" not in nested.values()):
             return nested  # nested fields only, none null: the common case, as it is
         out: dict[str, Any] = {}
         if nested is not None:
@@ -264,7 +279,7 @@ class Acceptor:
                 ))
                 continue
             out[key] = value
-        return {k: v for k, v in out.items() if v is not None and not (cells and v == "")}
+        return {k: v for k, v in out.items() if v is not None and v != ""}
 
     def _bad_type(
         self, raw: Any, where: Where, context: str | None, problems: list[Diagnostic]
@@ -333,8 +348,11 @@ class Acceptor:
                     ))
                 else:
                     values[name] = number
-            elif type(raw) is str and (allowed is None or raw in allowed):
+            elif type(raw) is str and ((allowed is not None and raw in allowed)
+                                       or (allowed is None and (raw.isascii() or _unicode(raw)))):
                 values[name] = raw
+            elif type(raw) is str and allowed is None:
+                problems.append(_bad_text(f"field `{name}`", raw, where, context, name))
             else:
                 problems.append(self._bad_value(type_name, name, kind, raw, where, context))
         return values
@@ -404,6 +422,27 @@ class Acceptor:
             notes=(f"`{name}` is one of: {' | '.join(options)}",),
             suggestion=f"did you mean `{guess}`?" if guess else None,
         )
+
+
+def _unicode(text: str) -> bool:
+    """Whether ``text`` is valid Unicode: no lone surrogate (what invalid UTF-8 reads as)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _bad_text(what: str, raw: str, where: Where, context: str | None,
+              key: str = "id") -> Diagnostic:
+    shown = raw.encode("utf-8", "backslashreplace").decode("utf-8")
+    return error(
+        "event-bad-text",
+        f"{what} `{shown}` is not valid Unicode text",
+        where.span(key),
+        context=context,
+        suggestion="write valid UTF-8; a lone surrogate such as \\ud800 is not a character",
+    )
 
 
 def _number(raw: Any, cells: bool) -> float | None:

@@ -12,13 +12,28 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import NamedTuple
 
-__all__ = ["EPOCH", "ONE_MICROSECOND", "Event", "FieldValue", "from_micros", "micros"]
+__all__ = [
+    "EPOCH",
+    "FIRST_INSTANT",
+    "LAST_INSTANT",
+    "ONE_MICROSECOND",
+    "Event",
+    "FieldValue",
+    "from_micros",
+    "micros",
+]
 
 FieldValue = str | float
 NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
 # Columns hold instants as microseconds since the epoch, in UTC.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+# The instants an event may have: a day inside the range of ``datetime``, so that every
+# zone can show them.
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def micros(at: datetime) -> int:

@@ -184,7 +184,10 @@ class LogReader:
         path = self._existing()
         total = _size(path)
         try:
-            with path.open(encoding="utf-8-sig", newline="" if self.fmt == "csv" else None) as f:
+            # invalid UTF-8 reads as lone surrogates: the rule then names the record and the
+            # field that hold it, instead of refusing the whole file
+            with path.open(encoding="utf-8-sig", errors="surrogateescape",
+                           newline="" if self.fmt == "csv" else None) as f:
                 for chunk in _chunks(self._records(f)):
                     yield chunk
                     self._report(self.count, total, "bytes", f)

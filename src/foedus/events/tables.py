@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from foedus.diagnostics import Diagnostic, EventError, Span, error
 from foedus.events.accept import RESERVED, Acceptor
-from foedus.events.model import EPOCH, Event, FieldValue, micros
+from foedus.events.model import EPOCH, FIRST_INSTANT, LAST_INSTANT, Event, FieldValue, micros
 from foedus.events.where import Where
 from foedus.language.model import FieldKind
 
@@ -39,9 +39,9 @@ ISO_RE = (
 )
 # Numbers written as text that pyarrow and float() read alike.
 NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-# Instants a datetime can hold: years 1 to 9999, in microseconds since the epoch.
-MIN_US = -62135596800 * 10**6
-MAX_US = 253402300799 * 10**6 + 999999
+# The instants an event may have (as the rule says), in microseconds since the epoch.
+MIN_US = micros(FIRST_INSTANT)
+MAX_US = micros(LAST_INSTANT)
 
 
 def table_batches(path: Path, fmt: str) -> Iterator[pa.Table]:
@@ -71,13 +71,30 @@ def table_batches(path: Path, fmt: str) -> Iterator[pa.Table]:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise EventError([_unreadable(file, exc)]) from None
     _check_columns(file, names)
+    first = 1
     try:
         for batch in batches:
+            batch.validate(full=True)  # e.g. text that is not UTF-8: refused here, named
             table = pa.Table.from_batches([batch])
+            _check_times(file, table, first)
+            first += table.num_rows
             if table.num_rows:
                 yield table
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise EventError([_unreadable(file, exc)]) from None
+
+
+def _check_times(file: str, table: pa.Table, first: int) -> None:
+    """A timestamp column without a zone holds no instants: one problem, not one per row."""
+    at = table.schema.field("at").type
+    if pa.types.is_timestamp(at) and at.tz is None and table.num_rows:
+        raise EventError([error(
+            "event-naive-time",
+            f"column `at` is {at}, a timestamp without a time zone",
+            Span.point(file, first, 1),
+            suggestion="store times as timestamps with a zone (e.g. timestamp[us, tz=UTC]) "
+            "or as ISO 8601 text with an offset",
+        )])
 
 
 def _check_columns(file: str, names: list[str]) -> None:
@@ -203,6 +220,8 @@ def check_batch(table: pa.Table, acceptor: Acceptor, file: str, first_row: int) 
                                                          False)))
     fields, more = _fields(table, types, acceptor)
     suspect = pc.fill_null(pc.or_(suspect, more), True)
+    if acceptor.mixed:  # a field name both a number and text: no one column type for it
+        suspect = _all(n)
     accepted: list[Event] = []
     problems: list[Diagnostic] = []
     names = table.column_names

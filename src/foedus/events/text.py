@@ -35,6 +35,7 @@ class RawRecord(NamedTuple):
 # the C scanner that json.loads wraps (typeshed does not list the attribute)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _SPACE = " \t\n\r"
+CELL_LIMIT = 64 * 2**20  # a CSV cell may hold as much as a JSON Lines value
 
 
 def _loads(line: str) -> Any:
@@ -91,12 +92,14 @@ def csv_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
             raw_lines.append(line.rstrip("\r\n"))
             yield line
 
+    csv.field_size_limit(CELL_LIMIT)
     reader = csv.reader(remember(lines))
     header_row = next(reader, None)
     if header_row is None:
         return
     header = tuple(h.strip() for h in header_row)
     missing = [c for c in RESERVED if c not in header]
+    twice = sorted({h for h in header if header.count(h) > 1})
     first = raw_lines[0] if raw_lines else ""
     if missing:
         yield RawRecord(None, Where(file, 1), True, error(
@@ -105,6 +108,14 @@ def csv_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
             + ", ".join(f"`{c}`" for c in missing),
             Span.point(file, 1, 1, len(first) or 1),
             suggestion="the first line must name the columns: id,at,type, then one per field",
+        ))
+        return
+    if twice:
+        yield RawRecord(None, Where(file, 1), True, error(
+            "events-duplicate-column",
+            "CSV header names more than one column " + ", ".join(f"`{h}`" for h in twice),
+            Span.point(file, 1, 1, len(first) or 1),
+            suggestion="give each column its own name",
         ))
         return
     raw_lines.clear()
@@ -143,7 +154,8 @@ def _rows(reader: Reader, file: str) -> Iterator[list[str] | Diagnostic]:
                 "events-bad-row",
                 f"cannot read this CSV row: {exc}",
                 Span.point(file, reader.line_num or 1, 1),
-                suggestion="check the quoting of the row's cells",
+                suggestion="check the quoting of the row's cells (a quote opened and not "
+                "closed makes the rest of the file one cell)",
             )
             return
         yield row

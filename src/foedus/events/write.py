@@ -63,7 +63,11 @@ def write_events(path: str | Path, events: Iterable[Event], fmt: str | None = No
     for n in names:
         values = [e.fields.get(n) for e in items]
         numeric = all(isinstance(v, int | float) for v in values if v is not None)
-        columns[n] = pa.array(values, pa.float64() if numeric else pa.string())
+        if numeric:
+            columns[n] = pa.array(values, pa.float64())
+        else:  # text, or numbers and text under one name: cells, as CSV holds them
+            columns[n] = pa.array([None if v is None else _cell(v) for v in values],
+                                  pa.string())
     table = pa.table(columns)
     if fmt == "parquet":
         import pyarrow.parquet as pq

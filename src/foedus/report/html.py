@@ -8,7 +8,7 @@ from the treaty or the events goes through :func:`html.escape`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 from foedus.engine.model import DecisionInstance, Explanation, ObligationInstance, RunResult
@@ -107,9 +107,11 @@ def render_html(
         parts.append("</table>")
     parts.append("<h2>Explanations</h2>")
     for o in obligations:
-        parts.append(_explanation_block(o.id, str(o.state), o.explanation, events))
+        parts.append(_explanation_block(o.id, str(o.state), o.explanation, events,
+                                        result.as_of.tzinfo))
     for d in decisions:
-        parts.append(_explanation_block(d.id, str(d.state), d.explanation, events))
+        parts.append(_explanation_block(d.id, str(d.state), d.explanation, events,
+                                        result.as_of.tzinfo))
     if result.not_arisen:
         parts.append("<h2>Events that created no obligation</h2><ul>")
         for n in sorted(result.not_arisen, key=lambda n: (n.clause, n.event)):
@@ -282,6 +284,7 @@ def _explanation_block(
     state: str,
     e: Explanation,
     events: Mapping[str, Event],
+    tz: tzinfo | None,
 ) -> str:
     out = [
         f'<div class="expl" id="{escape(item)}"><b><code>{escape(item)}</code></b> — '
@@ -291,22 +294,27 @@ def _explanation_block(
     out.extend(f"<blockquote>{escape(q)}</blockquote>" for q in e.quotes)
     out.append(f"<p>{escape(e.reason)}</p>")
     if e.events:
-        out.append("<ul>" + "".join(_event_item(i, events) for i in e.events) + "</ul>")
+        out.append("<ul>" + "".join(_event_item(i, events, tz) for i in e.events) + "</ul>")
     out.append("</div>")
     return "\n".join(out)
 
 
-def _event_item(event_id: str, events: Mapping[str, Event]) -> str:
+def _event_item(event_id: str, events: Mapping[str, Event], tz: tzinfo | None) -> str:
     ev = events.get(event_id)
     if ev is None:
         return f"<li><code>{escape(event_id)}</code></li>"
-    return f"<li><code>{escape(event_id)}</code> {escape(describe_event(ev))}</li>"
+    return f"<li><code>{escape(event_id)}</code> {escape(describe_event(ev, tz))}</li>"
 
 
-def describe_event(ev: Event) -> str:
-    """One line for an event: ``armed_attack(aggressor: RU, victim: UA) at 2022-…``."""
-    fields = ", ".join(f"{k}: {_value(v)}" for k, v in ev.fields.items())
-    return f"{ev.type}({fields}) at {ev.at.isoformat()}"
+def describe_event(ev: Event, tz: tzinfo | None = None) -> str:
+    """One line for an event: ``armed_attack(aggressor: RU, victim: UA) at 2022-…``.
+
+    Fields by name and the time in ``tz`` (the result's zone), so the line does not
+    depend on the format or the offset the event was written in.
+    """
+    fields = ", ".join(f"{k}: {_value(v)}" for k, v in sorted(ev.fields.items()))
+    at = ev.at.astimezone(tz) if tz is not None else ev.at
+    return f"{ev.type}({fields}) at {at.isoformat()}"
 
 
 def _value(v: object) -> str:

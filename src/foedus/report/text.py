@@ -7,7 +7,7 @@ the API can serve the same text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from foedus.engine.model import (
     DecisionInstance,
@@ -59,7 +59,7 @@ def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[s
     who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
     lines.append(f"duty: {who}")
     if o.trigger_event is not None:
-        lines.append(f"trigger: {event_line(o.trigger_event, events)}")
+        lines.append(f"trigger: {event_line(o.trigger_event, events, as_of.tzinfo)}")
     status = str(o.state)
     if o.due_at is not None:
         due = f"due: {o.due_at.isoformat()}"
@@ -68,7 +68,7 @@ def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[s
         lines.append(due)
     if o.settled_by is not None:
         verb = "fulfilled by" if status == "fulfilled" else f"{status} by"
-        lines.append(f"{verb}: {event_line(o.settled_by, events)}")
+        lines.append(f"{verb}: {event_line(o.settled_by, events, as_of.tzinfo)}")
     elif status == "violated" and o.due_at is not None:
         lines.append(f"violated: the deadline {o.due_at.isoformat()} passed with no matching event")
     return "\n".join(lines) + "\n"
@@ -127,10 +127,10 @@ def explanation_lines(e: Explanation) -> list[str]:
     return lines
 
 
-def event_line(event_id: str, events: Mapping[str, Event]) -> str:
+def event_line(event_id: str, events: Mapping[str, Event], tz: tzinfo | None = None) -> str:
     """``e17 armed_attack(aggressor: RU, ...) at 2022-... [events.jsonl:17]``."""
     ev = events.get(event_id)
     if ev is None:
         return event_id
     where = f" [{ev.source}]" if ev.source else ""
-    return f"{event_id} {describe_event(ev)}{where}"
+    return f"{event_id} {describe_event(ev, tz)}{where}"
