@@ -177,7 +177,7 @@ def test_skip_invalid_warns_and_runs(files: tuple[Path, Path]) -> None:
     result = invoke("run", treaty, events, "--skip-invalid", "--format", "json")
     assert result.exit_code == 0
     assert "warning: skipped 1 invalid event record(s)" in result.output
-    assert "4 valid event(s) applied" in result.output
+    assert "4 valid event(s) read" in result.output
 
 
 def test_explain_obligation(files: tuple[Path, Path]) -> None:

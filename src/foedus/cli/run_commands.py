@@ -203,6 +203,11 @@ class _Run:
             _fail(exc.diagnostics, {})
         except EventError as exc:
             _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
+        except ValueError as exc:  # an as-of the engine cannot use
+            where = Span.point("--as-of", 1, 1, len(as_of_text or ""))
+            _fail([error("bad-as-of", str(exc), where,
+                         suggestion="a time must lie between 0001-01-02 and 9999-12-30")],
+                  {"--as-of": as_of_text or ""})
         _warn_skipped(events_path, batch.diagnostics, batch.count)
         return cls(treaty, batch)
 
@@ -313,7 +318,7 @@ def _warn_skipped(path: Path, diagnostics: Sequence[Diagnostic], applied: int) -
     where = f" (first at {first.file}:{first.line})" if first else ""
     typer.echo(
         f"warning: skipped {_count_records(diagnostics)} invalid event record(s){where}; "
-        f"{applied} valid event(s) applied",
+        f"{applied} valid event(s) read",
         err=True,
     )
 
@@ -323,12 +328,22 @@ def _count_records(diagnostics: Sequence[Diagnostic]) -> int:
 
 
 def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
-    if event_format(path) not in ("jsonl", "csv") or not any(d.span for d in diagnostics):
+    """The lines of a text log that ``diagnostics`` quote (the others left empty, so that a
+    large log is not read into memory to quote a few of its lines)."""
+    wanted = {d.span.line for d in diagnostics if d.span is not None}
+    if event_format(path) not in ("jsonl", "csv") or not wanted:
         return {}
+    last = max(wanted)
+    lines: list[str] = []
     try:
-        return {str(path): path.read_text(encoding="utf-8-sig", errors="surrogateescape")}
-    except (OSError, UnicodeDecodeError):
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+            for number, line in enumerate(f, start=1):
+                lines.append(line.rstrip("\r\n") if number in wanted else "")
+                if number >= last:
+                    break
+    except OSError:
         return {}
+    return {str(path): "\n".join(lines)}
 
 
 class _EventRate(ProgressColumn):

@@ -35,7 +35,7 @@ from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
-from foedus.events.model import Event, from_micros, micros
+from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event, from_micros, micros
 from foedus.events.read import LogReader, Progress, RepeatedIds
 from foedus.language.model import Treaty
 
@@ -82,7 +82,7 @@ def run_file(
         EventError: the file is missing, unreadable or (without ``skip_invalid``) holds an
             invalid record, or it is empty and no ``as_of`` is given (``no-as-of``);
             nothing is evaluated then.
-        ValueError: ``as_of`` has no time zone.
+        ValueError: ``as_of`` has no time zone, or lies outside 0001-01-02 to 9999-12-30.
     """
     return run_file_full(treaty, path, as_of, skip_invalid).result
 
@@ -146,6 +146,8 @@ def run_file_full(
     """
     if as_of is not None and as_of.utcoffset() is None:
         raise ValueError(f"as of {as_of.isoformat()} has no time zone")
+    if as_of is not None and not FIRST_INSTANT <= as_of <= LAST_INSTANT:
+        raise ValueError(f"as of {as_of.isoformat()} is out of range")
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
                  verdicts, by_columns)
     try:
