@@ -35,7 +35,14 @@ from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
-from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event, from_micros, micros
+from foedus.events.model import (
+    FIRST_INSTANT,
+    LAST_INSTANT,
+    Event,
+    from_micros,
+    instant,
+    micros,
+)
 from foedus.events.read import LogReader, Progress, RepeatedIds
 from foedus.language.model import Treaty
 
@@ -148,6 +155,8 @@ def run_file_full(
         raise ValueError(f"as of {as_of.isoformat()} has no time zone")
     if as_of is not None and not FIRST_INSTANT <= as_of <= LAST_INSTANT:
         raise ValueError(f"as of {as_of.isoformat()} is out of range")
+    if as_of is not None:
+        as_of = instant(as_of)
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
                  verdicts, by_columns)
     try:

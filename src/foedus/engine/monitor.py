@@ -30,7 +30,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import compress, islice
 from operator import attrgetter, eq, le, lt
 
@@ -39,7 +39,7 @@ from foedus.engine.model import Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.state import RunState
-from foedus.events.model import Event
+from foedus.events.model import Event, instant
 from foedus.language.model import Treaty
 
 __all__ = ["Monitor", "sort_events"]
@@ -143,6 +143,9 @@ class Monitor:
 
     def feed(self, event: Event) -> None:
         """Add one event; it may be older than events already fed."""
+        at = event.at
+        if at.tzinfo is not None and type(at.tzinfo) is not timezone:
+            event = event._replace(at=instant(at))  # compare times of named zones as instants
         self._buffer.append(event)
         self._presorted = False
         self._cache = None
@@ -158,6 +161,8 @@ class Monitor:
             ValueError: ``presorted`` is given but the events are not in ``(at, id)`` order;
                 none of them is added.
         """
+        events = [e if e.at.tzinfo is None or type(e.at.tzinfo) is timezone
+                  else e._replace(at=instant(e.at)) for e in events]
         if not presorted:
             self._buffer.extend(events)
             self._presorted = False
@@ -196,6 +201,7 @@ class Monitor:
             ValueError: ``as_of`` or a fed event has no time zone, or (with a horizon) is
                 older than the horizon. Refused events are dropped; the others are kept.
         """
+        shown, as_of = as_of, instant(as_of)  # compared as an instant, shown as given
         cached = self._cache
         # (results show times in the treaty's zone: the same instant is the same result)
         if cached is not None and cached[0] == as_of:
@@ -210,7 +216,7 @@ class Monitor:
             # the result must not see later changes of the live state: read it from a copy
             fork = self._sync(as_of).clone()
             fork.advance(as_of)
-            result = build_result(fork, as_of)
+            result = build_result(fork, shown)
         finally:
             if enabled:
                 gc.enable()

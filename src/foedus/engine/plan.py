@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from foedus.engine.deadlines import add_elapsed, due_at
 from foedus.engine.matching import MISSING, Bindings, Matcher, Test, fmt_value, obligors_label
+from foedus.events.model import instant
 from foedus.language.model import (
     Calendar,
     Clause,
@@ -178,10 +179,12 @@ class DeadlinePlan:
     calendars: Mapping[str, Calendar]
 
     def due(self, at: datetime | None, bindings: Bindings) -> datetime | None:
-        """The due instant for a clause triggered at ``at`` (None: no anchor to count from)."""
+        """The due instant for a clause triggered at ``at`` (None: no anchor to count from),
+        as an instant that compares as one (``events.model.instant``)."""
         if self.fixed is not None and at is not None:
-            return add_elapsed(at, self.fixed)
-        return due_at(self.spec, self.anchor(at, bindings), self.calendars)
+            return instant(add_elapsed(at, self.fixed))
+        due = due_at(self.spec, self.anchor(at, bindings), self.calendars)
+        return instant(due) if due is not None else None
 
     def anchor(self, at: datetime | None, bindings: Bindings) -> datetime | None:
         """When the clock starts: the trigger, or the event bound to ``of NAME``."""
@@ -391,6 +394,13 @@ def _deadline(deadline: Deadline, trigger: Trigger | None,
     return DeadlinePlan(deadline, fixed, binding, calendars)
 
 
+def _window(window: Window) -> Window:
+    """A window whose bounds compare as instants."""
+    start, end = window.start_at, window.end_at
+    return Window(instant(start) if start is not None else None,
+                  instant(end) if end is not None else None)
+
+
 def _trigger(trigger: Trigger | None, matcher: Matcher) -> TriggerPlan | None:
     if trigger is None:
         return None
@@ -450,7 +460,7 @@ def _clause_plan(
             obligors=_obligors(body.obligors, matcher),
             action=_action(body.action, treaty, matcher),
             beneficiary=body.beneficiary,
-            window=body.window,
+            window=_window(body.window),
             deadline=_deadline(body.deadline, body.trigger, calendars)
             if body.deadline is not None else None,
         )
@@ -459,7 +469,7 @@ def _clause_plan(
             index, clause, None, binds,
             obligors=_obligors(body.obligors, matcher),
             action=_action(body.action, treaty, matcher),
-            window=body.window,
+            window=_window(body.window),
         )
     if isinstance(body, Decision):
         vote_type = treaty.event(body.vote_event)

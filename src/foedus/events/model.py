@@ -8,7 +8,7 @@ acceptance rule (``events.accept``); consumed by the engine, which applies event
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -20,6 +20,7 @@ __all__ = [
     "Event",
     "FieldValue",
     "from_micros",
+    "instant",
     "micros",
 ]
 
@@ -34,6 +35,26 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 # zone can show them.
 FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
 LAST_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def instant(at: datetime) -> datetime:
+    """``at`` as an instant that compares as one: in UTC unless its offset is fixed.
+
+    Python compares two times of one named zone by their wall clocks, so in an hour lived
+    twice (when clocks go back) a later instant can compare as earlier. Times with fixed
+    offsets, as read from a log, compare as instants already.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> ny = ZoneInfo("America/New_York")
+    >>> first, second = datetime(2022, 11, 6, 1, 30, tzinfo=ny), datetime(2022, 11, 6, 1, 15,
+    ...                                                                  fold=1, tzinfo=ny)
+    >>> second > first, instant(second) > instant(first)
+    (False, True)
+    """
+    tz = at.tzinfo
+    if tz is None or type(tz) is timezone:
+        return at
+    return at.astimezone(UTC)
 
 
 def micros(at: datetime) -> int:

@@ -46,7 +46,8 @@ def write_events(path: str | Path, events: Iterable[Event], fmt: str | None = No
     names = sorted({k for e in items for k in e.fields})
     if fmt == "csv":
         with open(path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
+            # \r\n ends a row (RFC 4180), so a cell holding a lone \r is quoted
+            writer = csv.writer(f, lineterminator="\r\n")
             writer.writerow([*RESERVED, *names])
             for e in items:
                 writer.writerow(
