@@ -9,7 +9,8 @@ does not grow it without bound.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from foedus.engine.matching import Bindings, Test
 from foedus.engine.plan import ActionPlan, ObligorsPlan, ref_key
@@ -17,6 +18,7 @@ from foedus.engine.plan import ActionPlan, ObligorsPlan, ref_key
 __all__ = ["LIMIT", "Caches"]
 
 LIMIT = 4096
+T = TypeVar("T")
 
 
 class Caches:
@@ -32,32 +34,27 @@ class Caches:
         """``part.resolve(bindings)``, remembered per value of its references."""
         if part.static is not None:
             return part.static
-        cache = self.obligors.setdefault(id(part), {})
-        key = ref_key(part.refs, bindings)
-        try:
-            got = cache.get(key)
-        except TypeError:  # a value that cannot be a key
-            return part.resolve(bindings)
-        if got is None:
-            got = part.resolve(bindings)
-            if len(cache) >= LIMIT:
-                cache.clear()
-            cache[key] = got
-        return got
+        return _remembered(self.obligors.setdefault(id(part), {}),
+                           ref_key(part.refs, bindings), part.resolve, bindings)
 
     def action_of(self, part: ActionPlan, bindings: Bindings) -> Test:
         """``part.test(bindings)``, remembered per value of its references."""
         if part.static is not None:
             return part.static
-        cache = self.actions.setdefault(id(part), {})
-        key = ref_key(part.refs, bindings)
-        try:
-            got = cache.get(key)
-        except TypeError:
-            return part.test(bindings)
-        if got is None:
-            got = part.test(bindings)
-            if len(cache) >= LIMIT:
-                cache.clear()
-            cache[key] = got
-        return got
+        return _remembered(self.actions.setdefault(id(part), {}),
+                           ref_key(part.refs, bindings), part.test, bindings)
+
+
+def _remembered(cache: dict[Any, T], key: Any, rule: Callable[[Bindings], T],
+                bindings: Bindings) -> T:
+    """``rule(bindings)``, looked up in ``cache`` under ``key`` first."""
+    try:
+        got = cache.get(key)
+    except TypeError:  # a value that cannot be a key
+        return rule(bindings)
+    if got is None:
+        got = rule(bindings)
+        if len(cache) >= LIMIT:
+            cache.clear()
+        cache[key] = got
+    return got
