@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from foedus.engine.monitor import Monitor
@@ -106,6 +106,23 @@ def by_date(moment: datetime) -> m.Deadline:
     return m.Deadline(m.DeadlineKind.AT, at=moment)
 
 
+def end_of_day(days: int = 0, zone: str = "UTC", anchor: str | None = None) -> m.Deadline:
+    """`by end of day N after X`, in ``zone``."""
+    return m.Deadline(m.DeadlineKind.END_OF_DAY, m.Duration(days, m.Unit.DAYS), anchor,
+                      zone=zone)
+
+
+def calendar(name: str, zone: str, holidays: tuple[date, ...] = (),
+             workdays: tuple[int, ...] = (0, 1, 2, 3, 4)) -> m.Calendar:
+    """A business calendar: working weekdays (0 = Monday) minus holidays, in ``zone``."""
+    return m.Calendar(name, zone, workdays, holidays)
+
+
+def compare(left: m.Value, op: m.Op, right: m.Value) -> m.Compare:
+    """A guard comparison: ``left op right``."""
+    return m.Compare(left, op, right)
+
+
 def clause(cid: str, body: m.Body, standalone: bool = False, quote: str = "") -> m.Clause:
     kinds = {
         m.Obligation: m.ClauseKind.OBLIGATION,
@@ -131,9 +148,14 @@ def prohibition(cid: str, obligors: m.Obligors, action: m.Pattern,
                   standalone)
 
 
+def permission(cid: str, obligors: m.Obligors, action: m.Pattern,
+               window: m.Window = m.Window(), standalone: bool = False) -> m.Clause:  # noqa: B008
+    return clause(cid, m.Permission(obligors, action, window), standalone)
+
+
 def decision(cid: str, trigger: m.Trigger, voters: m.Obligors, rule: m.Rule,
-             deadline: m.Deadline) -> m.Clause:
-    return clause(cid, m.Decision(trigger, voters, rule, deadline, "vote"))
+             deadline: m.Deadline, standalone: bool = False) -> m.Clause:
+    return clause(cid, m.Decision(trigger, voters, rule, deadline, "vote"), standalone)
 
 
 def condition(cid: str, effect: str, *steps: tuple[m.Pattern, ...]) -> m.Clause:
