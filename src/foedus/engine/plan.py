@@ -49,8 +49,6 @@ from foedus.language.model import (
 )
 
 __all__ = [
-    "OUTCOMES",
-    "VERDICTS",
     "ActionPlan",
     "ClausePlan",
     "ConditionPlan",
@@ -67,8 +65,6 @@ __all__ = [
     "ref_key",
 ]
 
-VERDICTS = (TriggerKind.FULFILLED, TriggerKind.VIOLATED)
-OUTCOMES = (TriggerKind.ADOPTED, TriggerKind.REJECTED)
 # units of a fixed length of elapsed time: hours in any zone, days and weeks in UTC
 FIXED_HOURS = {Unit.HOURS: 1, Unit.DAYS: 24, Unit.WEEKS: 168}
 
@@ -348,10 +344,6 @@ class Plan:
     def tz(self) -> ZoneInfo:
         """The zone in which times are shown: the treaty's."""
         return ZoneInfo(self.zone)
-
-    def watches(self, kind: TriggerKind, clause_id: str) -> bool:
-        """Whether some clause waits for this verdict or outcome of ``clause_id``."""
-        return (kind, clause_id) in self.on_verdict
 
     def relevant_types(self) -> frozenset[str]:
         """Event types that can change a run: triggers, actions, votes, condition steps."""
