@@ -387,7 +387,8 @@ def run_monitor(treaty: Any, events: list[Event]) -> Counts:
 # A verdict line of ``foedus run --format jsonl``: keys sorted, ", " and ": " separators,
 # times in UTC with a Z, null for what is absent.
 VERDICT_LINE = """\
-'{"action": ' || js(action) || ', "beneficiary": ' || js(beneficiary)
+'{"action": ' || js(action) || ', "action_fields": ' || action_fields
+|| ', "beneficiary": ' || js(beneficiary)
 || ', "clause": ' || js(clause) || ', "due_at": ' || jt(due_at) || ', "id": ' || js(id)
 || ', "kind": "obligation", "obligor": ' || js(obligor) || ', "record": "obligation"'
 || ', "settled_at": ' || jt(settled_at) || ', "settled_by": ' || js(settled_by)
@@ -425,9 +426,11 @@ acts AS (
 
 def verdict_sql(shape: str, log: Path, out: Path) -> str:
     """The COPY statement that writes every verdict line of ``shape``'s clause to ``out``."""
-    clause, action, rules = {
-        "single": ("respond", "consult(with: UA)", SQL_SINGLE),
-        "flagship": ("consult", "consultations(with: UA)", SQL_FLAGSHIP),
+    clause, action, fields, rules = {
+        "single": ("respond", "consult(with: UA)",
+                   '{"event": "consult", "fields": {"with": "UA"}}', SQL_SINGLE),
+        "flagship": ("consult", "consultations(with: UA)",
+                     '{"event": "consultations", "fields": {"with": "UA"}}', SQL_FLAGSHIP),
     }[shape]
     return f"""\
 COPY (
@@ -444,7 +447,8 @@ verdicts AS (
     FROM first_act)
 SELECT {VERDICT_LINE} FROM (
     SELECT '{clause}/' || trigger_event || '/' || obligor AS id, '{clause}' AS clause,
-           obligor, '{action}' AS action, 'UA' AS beneficiary, trigger_event,
+           obligor, '{action}' AS action, '{fields}' AS action_fields,
+           'UA' AS beneficiary, trigger_event,
            triggered_at, due_at, state,
            CASE state WHEN 'fulfilled' THEN act_at WHEN 'violated' THEN due_at END
                AS settled_at,

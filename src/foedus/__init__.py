@@ -10,6 +10,8 @@ The pipeline, in order (see docs/pipeline.md): ``language`` (text -> checked tre
 True
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from foedus.diagnostics import (
     Diagnostic,
     EventError,
@@ -33,10 +35,15 @@ from foedus.events import (
     write_events,
 )
 from foedus.language.check import CheckResult, check_file, check_source
-from foedus.language.describe import describe_treaty
+from foedus.language.describe import describe_clause, describe_treaty
 from foedus.language.model import Treaty, to_json
 from foedus.language.parser import decode_source, parse
 from foedus.language.printer import format_source
+
+try:
+    __version__ = version("foedus")
+except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BatchRun",
@@ -57,6 +64,7 @@ __all__ = [
     "check_file",
     "check_source",
     "decode_source",
+    "describe_clause",
     "describe_treaty",
     "event_format",
     "format_source",

@@ -95,7 +95,7 @@ def test_run_prints_obligations_and_treaty_status(files: tuple[Path, Path]) -> N
     result = invoke("run", *files)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Obligations as of 2022-04-05T13:00:00+00:00" in out
+    assert "Verdicts as of 2022-04-05 13:00 (times in UTC)" in out
     assert "fulfilled" in out and "violated" in out and "pending" in out
     assert "overdue by 1d 6h" in out  # GB's deadline of e1 passed 30 h before the last event
     assert "3d left" in out

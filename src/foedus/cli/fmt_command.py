@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from typing import Annotated
 import typer
 
 from foedus import decode_source, format_source
+from foedus.cli.inputs import SOURCE_READ_LIMIT
 from foedus.diagnostics import Diagnostic, Span, error, render_text
 
 # Diagnostics for one file, with the source texts needed to quote them.
@@ -29,13 +31,17 @@ def register(app: typer.Typer) -> None:
 
 def fmt(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files, or directories searched for *.foedus files.")
+        list[Path], typer.Argument(help="Files, or directories searched for *.foedus files; "
+                                   "- formats standard input to standard output.")
     ],
     check: Annotated[
         bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
     ] = False,
 ) -> None:
     """Rewrite treaties in canonical layout (comments are kept)."""
+    if [str(p) for p in paths] == ["-"]:
+        _format_stdin(check)
+        return
     files, problems = collect_files(paths)
     counts = {"changed": 0, "unchanged": 0, "error": 0}
     for path in files:
@@ -64,6 +70,22 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
         else:
             problems.append(([_io_error(path, "no such file or directory")], {}))
     return files, problems
+
+
+def _format_stdin(check: bool) -> None:
+    """What an editor calls: the source on standard input, the formatted text on standard
+    output (nothing with ``--check``, which exits 1 if the text would change)."""
+    name = "<stdin>"
+    text, diagnostics = decode_source(sys.stdin.buffer.read(SOURCE_READ_LIMIT), name)
+    printed = None
+    if text is not None:
+        printed, diagnostics = format_source(text, name)
+    if printed is None:
+        typer.echo(render_text(diagnostics, {name: text} if text else {}), err=True, nl=False)
+        raise typer.Exit(1)
+    if check:
+        raise typer.Exit(1 if printed != text else 0)
+    sys.stdout.write(printed)
 
 
 def _format_file(path: Path, check: bool, problems: list[Problem]) -> str:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 import foedus
+from foedus.cli.inputs import is_stdin, read_treaty
 from foedus.diagnostics import error
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def _expand(paths: list[Path]) -> tuple[list[Path], list[foedus.Diagnostic]]:
@@ -18,7 +26,7 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[foedus.Diagnostic]]:
     out: list[Path] = []
     problems: list[foedus.Diagnostic] = []
     for p in paths:
-        if not p.is_dir():
+        if is_stdin(p) or not p.is_dir():
             out.append(p)
             continue
         found = sorted(f for f in p.rglob("*.foedus") if f.is_file())
@@ -39,12 +47,20 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[foedus.Diagnostic]]:
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
-        files: Annotated[list[Path], typer.Argument(help="Treaty files or folders of them.")],
+        files: Annotated[list[Path], typer.Argument(
+            help="Treaty files or folders of them; - reads standard input.")],
+        fmt: Annotated[Format, typer.Option(
+            "--format", help="text (default), or json: the checked model, or the errors.")]
+        = Format.TEXT,
         as_json: Annotated[
-            bool, typer.Option("--json", help="Print the checked model (or the errors) as JSON.")
+            bool, typer.Option("--json", help="The same as --format json.")
         ] = False,
     ) -> None:
-        """Check treaties: report every mistake with its place, or confirm they are sound."""
+        """Check treaties: report every mistake with its place, or confirm they are sound.
+
+        Exit codes: 0 sound, 1 mistakes, 2 usage.
+        """
+        as_json = as_json or fmt is Format.JSON
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         out = Console(highlight=False, soft_wrap=True)
         paths, problems = _expand(files)
@@ -53,12 +69,13 @@ def register(app: typer.Typer) -> None:
             err.out(foedus.render_text(problems, {}), end="")
         documents = []
         for path in paths:
-            result = foedus.check_file(path)
+            result = read_treaty(path)
+            shown = "<stdin>" if is_stdin(path) else str(path)
             failed |= not result.ok
             if as_json:
                 documents.append(
                     {
-                        "file": str(path),
+                        "file": shown,
                         "ok": result.ok,
                         "treaty": foedus.to_json(result.treaty) if result.treaty else None,
                         "diagnostics": [d.to_json() for d in result.diagnostics],
@@ -69,13 +86,12 @@ def register(app: typer.Typer) -> None:
                 err.out(foedus.render_text(result.diagnostics, result.sources), end="")
             if result.treaty is not None:
                 t = result.treaty
-                out.print(
-                    f"[green]ok[/green] {path}: treaty {t.name} — {len(t.parties)} parties, "
-                    f"{len(t.clauses)} clauses"
-                )
+                out.print(Text.assemble(
+                    ("ok", "green"), f" {shown}: treaty {t.name} — {len(t.parties)} parties, "
+                    f"{len(t.clauses)} clauses"))
             else:
                 errors = sum(1 for d in result.diagnostics if d.is_error)
-                err.print(f"[red]{path}: {errors} error{'s' if errors != 1 else ''}[/red]")
+                err.print(Text(f"{shown}: {errors} error{'s' if errors != 1 else ''}", "red"))
         if as_json:
             documents.extend(
                 {"file": d.context, "ok": False, "treaty": None, "diagnostics": [d.to_json()]}
@@ -87,13 +103,30 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def describe(
-        file: Annotated[Path, typer.Argument(help="A treaty file.")],
+        file: Annotated[Path, typer.Argument(help="A treaty file, or - for standard input.")],
+        fmt: Annotated[Format, typer.Option(
+            "--format", help="text (default), or json: each clause with its description.")]
+        = Format.TEXT,
     ) -> None:
         """Print the treaty in plain English: who owes what to whom, and when."""
-        result = foedus.check_file(file)
+        result = read_treaty(file)
         if result.treaty is None:
             Console(stderr=True, highlight=False, soft_wrap=True).out(
                 foedus.render_text(result.diagnostics, result.sources), end=""
             )
             raise typer.Exit(1)
-        Console(highlight=False, soft_wrap=True).out(foedus.describe_treaty(result.treaty), end="")
+        treaty = result.treaty
+        if fmt is Format.JSON:
+            typer.echo(json.dumps({
+                "treaty": treaty.name,
+                "title": treaty.title,
+                "zone": treaty.zone,
+                "clauses": [
+                    {"id": c.id, "title": c.title, "kind": c.kind.value,
+                     "quotes": list(c.quotes),
+                     "description": foedus.describe_clause(treaty, c)}
+                    for c in treaty.clauses
+                ],
+            }, indent=2, ensure_ascii=False, sort_keys=True))
+            return
+        Console(highlight=False, soft_wrap=True).out(foedus.describe_treaty(treaty), end="")

@@ -1,40 +1,82 @@
 """The `foedus` command: a thin shell over the public ``foedus`` API.
 
-Each command group lives in its own module with a ``register(app)`` function.
+Each command group lives in its own module with a ``register(app)`` function. The
+conventions every command follows (``-h``, ``-V``, ``-`` for standard input, ``--format``,
+``--color``, exit codes 0 / 1 / 2) are in docs/cli.md.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
+from typing import Annotated
 
 import pyarrow as pa
 import typer
 
+import foedus
 from foedus.cli import fmt_command, language_commands, run_commands
-
-# Text that is not valid Unicode (a log's invalid UTF-8 reads as lone surrogates) is
-# shown escaped (\udcff) rather than stopping the output.
-for _stream in (sys.stdout, sys.stderr):
-    if isinstance(_stream, io.TextIOWrapper):
-        _stream.reconfigure(errors="backslashreplace")
-
-# Large logs pass through many short-lived Arrow buffers: an allocator that hands freed
-# memory back at once keeps a run's memory what it uses (jemalloc ships with pyarrow on
-# Linux; elsewhere the default stays).
-try:
-    pa.set_memory_pool(pa.jemalloc_memory_pool())
-    pa.jemalloc_set_decay_ms(0)
-except (NotImplementedError, pa.ArrowNotImplementedError):  # pragma: no cover
-    pass
 
 app = typer.Typer(
     name="foedus",
-    help="Treaties and contracts as executable code: write, run, analyse, serve.",
+    help="Treaties and contracts as executable code: check, format, describe, run, explain "
+    "and report them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"foedus {foedus.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", is_eager=True, callback=_version,
+                     help="Print the version and exit."),
+    ] = False,
+    color: Annotated[
+        bool | None,
+        typer.Option("--color/--no-color",
+                     help="Colour the output, or not. Default: on a terminal, unless NO_COLOR "
+                     "is set (FORCE_COLOR forces it)."),
+    ] = None,
+) -> None:
+    """Treaties and contracts as executable code: check, format, describe, run, explain and
+    report them."""
+    if color is True:
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
+    elif color is False:
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["NO_COLOR"] = "1"
+    _prepare_process()
+
+
+def _prepare_process() -> None:
+    """What a run of the command sets for the whole process."""
+    # Text that is not valid Unicode (a log's invalid UTF-8 reads as lone surrogates) is
+    # shown escaped (\udcff) rather than stopping the output.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    # Large logs pass through many short-lived Arrow buffers: an allocator that hands freed
+    # memory back at once keeps a run's memory what it uses (jemalloc ships with pyarrow
+    # on Linux; elsewhere the default stays).
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError):  # pragma: no cover
+        pass
+
 
 for module in (language_commands, fmt_command, run_commands):
     module.register(app)

@@ -2,81 +2,84 @@
 
 Thin shell: the treaty is checked by ``foedus.check_file``, the log is read and run by
 ``foedus.run_file_full`` (the same way for all three commands), and ``foedus.report``
-renders the result. Every problem with the inputs is rendered as diagnostics (exit 1), never
-as a traceback.
+renders the result. Every problem with the inputs is rendered as diagnostics (exit 1),
+never as a traceback; ``run --fail-on`` exits 1 when a verdict is in a given state.
 
 The evaluation time ("as of") defaults to the time of the latest event: deadlines that
 pass after the last event are not yet counted as violated. Give ``--as-of`` to look later
-(or earlier) than that.
+(or earlier) than that: a time with an offset, a date (its start in the treaty's zone), or
+``now``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
 from foedus import (
     BatchRun,
-    Diagnostic,
     EmptyLogError,
     EventError,
-    ReadProgress,
     RunResult,
     Span,
     Treaty,
-    check_file,
-    event_format,
-    render_text,
     run_file_full,
 )
-from foedus.diagnostics import did_you_mean, error, has_errors
+from foedus.cli.inputs import AsOfError, events_file, is_stdin, parse_as_of, read_treaty
+from foedus.cli.output import (
+    dumps,
+    event_sources,
+    fail,
+    print_summary,
+    print_verdicts,
+    reading,
+    stdout_console,
+    warn_skipped,
+    write_blocks,
+)
+from foedus.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from foedus.report import (
-    clause_counts,
+    decision_to_json,
     explain_item,
+    explanation_to_json,
     jsonl_blocks,
+    obligation_to_json,
     render_html,
     result_to_json,
-    short_time,
-    sorted_decisions,
-    sorted_obligations,
-    status_counts,
-    tally_counts,
-    time_left,
 )
 
-PIPE_WIDTH = 160  # columns for tables written to a file or a pipe
-PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
-MAX_SHOWN = 20  # diagnostics printed before a summary line
 
-
-class OutputFormat(StrEnum):
+class RunFormat(StrEnum):
     TEXT = "text"
-    TABLE = "table"  # the former name of text
     JSON = "json"
     JSONL = "jsonl"
     SUMMARY = "summary"
+
+
+class TextOrJson(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LogFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+    ARROW = "arrow"
+
+
+class Verdict(StrEnum):
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+    VIOLATED = "violated"
+    DISCHARGED = "discharged"
+    RESPECTED = "respected"
 
 
 def register(app: typer.Typer) -> None:
@@ -86,21 +89,30 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-TreatyArg = Annotated[Path, typer.Argument(metavar="TREATY", help="The treaty (.foedus file).")]
+TreatyArg = Annotated[
+    Path, typer.Argument(metavar="TREATY", help="The treaty (.foedus file), or - for stdin.")
+]
 EventsArg = Annotated[
-    Path, typer.Argument(metavar="EVENTS", help="The event log: .jsonl, .csv, .parquet or .arrow.")
+    Path, typer.Argument(metavar="EVENTS", help="The event log (.jsonl, .csv, .parquet or "
+                         ".arrow), or - for stdin (JSON Lines unless --events-format says).")
 ]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Evaluate as of this ISO 8601 time with a UTC offset. "
-        "Default: the time of the latest event.",
+        metavar="TIME",
+        help="Evaluate as of TIME: an ISO 8601 time with an offset, a date (its start in "
+        "the treaty's zone) or `now`. Default: the time of the latest event.",
     ),
 ]
 SkipOpt = Annotated[
     bool,
     typer.Option("--skip-invalid", help="Skip invalid events with a warning instead of failing."),
+]
+EventsFormatOpt = Annotated[
+    LogFormat | None,
+    typer.Option("--events-format", help="The log's format, when its name does not say "
+                 "(standard input is JSON Lines unless this says)."),
 ]
 
 
@@ -112,27 +124,42 @@ def run(
     events_path: EventsArg,
     as_of: AsOfOpt = None,
     fmt: Annotated[
-        OutputFormat,
+        RunFormat,
         typer.Option("--format", help="text (default), json, jsonl (a line per verdict, "
-                     "written as read) or summary (counts per clause and state)."),
-    ] = OutputFormat.TEXT,
+                     "written block by block once the log is judged) or summary (counts "
+                     "per clause and state)."),
+    ] = RunFormat.TEXT,
+    fail_on: Annotated[
+        list[Verdict] | None,
+        typer.Option("--fail-on", help="Exit 1 if any verdict is in this state (repeat for "
+                     "more than one), as linters exit on findings."),
+    ] = None,
     skip_invalid: SkipOpt = False,
+    events_format: EventsFormatOpt = None,
 ) -> None:
     """Apply a treaty to an event log: who owes what to whom, by when, and in what state.
 
-    The state is as of --as-of, or else as of the latest event's time.
+    Exit codes: 0 done, 1 input errors or a verdict named by --fail-on, 2 usage.
     """
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid,
-                       verdicts=fmt is not OutputFormat.SUMMARY)
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
+                       verdicts=fmt is not RunFormat.SUMMARY)
     result = opened.result
-    if fmt is OutputFormat.JSON:
-        typer.echo(_dumps(result_to_json(result), indent=2))
-    elif fmt is OutputFormat.JSONL:
-        _write_blocks(jsonl_blocks(result))
-    elif fmt is OutputFormat.SUMMARY:
-        _print_summary(result, _stdout_console())
+    if fmt is RunFormat.JSON:
+        typer.echo(dumps(result_to_json(result), indent=2))
+    elif fmt is RunFormat.JSONL:
+        write_blocks(jsonl_blocks(result))
+    elif fmt is RunFormat.SUMMARY:
+        print_summary(result, stdout_console())
     else:
-        _print_tables(result, _stdout_console())
+        print_verdicts(result, stdout_console())
+    if fail_on:
+        wanted = {v.value for v in fail_on}
+        found = {state: n for clause in result.counts().values()
+                 for state, n in clause.items() if state in wanted}
+        if found:
+            typer.echo("failing: " + ", ".join(f"{n:,} {s}" for s, n in sorted(found.items())),
+                       err=True)
+            raise typer.Exit(1)
 
 
 def explain(
@@ -142,33 +169,42 @@ def explain(
         str, typer.Argument(metavar="ITEM", help="An obligation or decision id, or a clause id.")
     ],
     as_of: AsOfOpt = None,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="text (default) or json.")]
+    = TextOrJson.TEXT,
     skip_invalid: SkipOpt = False,
+    events_format: EventsFormatOpt = None,
 ) -> None:
     """Explain one verdict: its clause, the quoted words, and the events that caused it."""
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, keep_events=True)
-    typer.echo(opened.explain(item), nl=False)
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
+                       keep_events=True)
+    if fmt is TextOrJson.JSON:
+        typer.echo(dumps(opened.explain_json(item), indent=2))
+    else:
+        typer.echo(opened.explain(item), nl=False)
 
 
 def report(
     treaty_path: TreatyArg,
     events_path: EventsArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The HTML file to write, or - for stdout.")
+    ] = Path("report.html"),
     as_of: AsOfOpt = None,
     skip_invalid: SkipOpt = False,
+    events_format: EventsFormatOpt = None,
 ) -> None:
     """Write one self-contained HTML page: timeline, decisions and every explanation."""
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, keep_events=True)
-    page = render_html(
-        opened.result,
-        title=opened.treaty.title,
-        events={e.id: e for e in opened.batch.events},
-    )
+    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
+                       keep_events=True)
+    page = render_html(opened.result, title=opened.treaty.title,
+                       events={e.id: e for e in opened.batch.events})
+    if is_stdin(output):
+        sys.stdout.write(page)
+        return
     try:
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
-        _fail([error("unwritable-file", f"cannot write `{output}`: {exc.strerror or exc}")], {})
+        fail([error("unwritable-file", f"cannot write `{output}`: {exc.strerror or exc}")], {})
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -188,84 +224,100 @@ class _Run:
 
     @classmethod
     def open(
-        cls, treaty_path: Path, events_path: Path, as_of_text: str | None, skip_invalid: bool,
-        keep_events: bool = False, verdicts: bool = True,
+        cls,
+        treaty_path: Path,
+        events_path: Path,
+        as_of_text: str | None,
+        skip_invalid: bool,
+        events_format: LogFormat | None,
+        keep_events: bool = False,
+        verdicts: bool = True,
     ) -> _Run:
+        if is_stdin(treaty_path) and is_stdin(events_path):
+            fail([error("two-stdins", "the treaty and the log cannot both be read from -",
+                        suggestion="name one of them as a file")], {}, code=2)
         treaty = _load_treaty(treaty_path)
-        as_of = _parse_as_of(as_of_text) if as_of_text is not None else None
+        as_of = None
+        if as_of_text is not None:
+            try:
+                as_of = parse_as_of(as_of_text, treaty.zone)
+            except AsOfError as exc:
+                fail([exc.diagnostic], {"--as-of": as_of_text})
+        name = "<stdin>" if is_stdin(events_path) else str(events_path)
+        with ExitStack() as stack:
+            path = stack.enter_context(events_file(
+                events_path, events_format.value if events_format else None))
+            batch = cls._batch(treaty, path, name, as_of, as_of_text, skip_invalid,
+                               events_format, keep_events, verdicts)
+            warn_skipped(path, name, batch.diagnostics, batch.count)
+        return cls(treaty, batch)
+
+    @staticmethod
+    def _batch(treaty: Treaty, path: Path, name: str, as_of: Any, as_of_text: str | None,
+               skip_invalid: bool, events_format: LogFormat | None, keep_events: bool,
+               verdicts: bool) -> BatchRun:
         try:
-            with _reading(events_path) as progress:
-                batch = run_file_full(treaty, events_path, as_of, skip_invalid,
-                                      progress=progress, keep_events=keep_events,
-                                      verdicts=verdicts)
+            with reading(path, name) as progress:
+                return run_file_full(treaty, path, as_of, skip_invalid, progress=progress,
+                                     keep_events=keep_events, verdicts=verdicts,
+                                     fmt=events_format.value if events_format else None,
+                                     name=name)
         except EmptyLogError as exc:
-            _warn_skipped(events_path, exc.skipped, 0)
-            _fail(exc.diagnostics, {})
+            warn_skipped(path, name, exc.skipped, 0)
+            fail(exc.diagnostics, {})
         except EventError as exc:
-            _fail(exc.diagnostics, _event_sources(events_path, exc.diagnostics))
+            fail(exc.diagnostics, event_sources(path, name, exc.diagnostics))
         except ValueError as exc:  # an as-of the engine cannot use
             where = Span.point("--as-of", 1, 1, len(as_of_text or ""))
-            _fail([error("bad-as-of", str(exc), where,
-                         suggestion="a time must lie between 0001-01-02 and 9999-12-30")],
-                  {"--as-of": as_of_text or ""})
-        _warn_skipped(events_path, batch.diagnostics, batch.count)
-        return cls(treaty, batch)
+            fail([error("bad-as-of", str(exc), where,
+                        suggestion="a time must lie between 0001-01-02 and 9999-12-30")],
+                 {"--as-of": as_of_text or ""})
 
     def explain(self, item: str) -> str:
         result = self.result
-        text = explain_item(
-            item,
-            result,
-            self.treaty,
-            {e.id: e for e in self.batch.events},
-            self.batch.explain,
-        )
-        if text is not None:
-            return text
-        candidates = [
-            *(o.id for o in result.obligations),
-            *(d.id for d in result.decisions),
-            *(c.id for c in self.treaty.clauses),
-        ]
+        text = explain_item(item, result, self.treaty, {e.id: e for e in self.batch.events},
+                            self.batch.explain)
+        if text is None:
+            self._unknown(item)
+        return text
+
+    def explain_json(self, item: str) -> dict[str, Any]:
+        """The item as JSON: the verdict or decision with its explanation, or the clause's."""
+        result = self.result
+        for o in result.obligations:
+            if o.id == item:
+                return {"record": "obligation", **obligation_to_json(o)}
+        for d in result.decisions:
+            if d.id == item:
+                return {"record": "decision", **decision_to_json(d)}
+        explained = self.batch.explain(item)
+        if explained is None:
+            self._unknown(item)
+        return {"record": "clause", "clause": item,
+                "explanation": explanation_to_json(explained)}
+
+    def _unknown(self, item: str) -> NoReturn:
+        result = self.result
+        candidates = [*(o.id for o in result.obligations), *(d.id for d in result.decisions),
+                      *(c.id for c in self.treaty.clauses)]
         guess = did_you_mean(item, candidates)
         some = ", ".join(sorted(candidates)[:8]) or "(none)"
-        _fail(
-            [
-                error(
-                    "unknown-item",
-                    f"`{item}` is neither an obligation, a decision nor a clause of this run",
-                    notes=(f"known items include: {some}",),
-                    suggestion=f"did you mean `{guess}`?"
-                    if guess
-                    else "list the items with `foedus run`",
-                )
-            ],
-            {},
-        )
-
-
-# ---------------------------------------------------------------- inputs
-
-
-def _fail(diagnostics: Sequence[Diagnostic], sources: dict[str, str]) -> NoReturn:
-    shown = list(diagnostics)[:MAX_SHOWN]
-    typer.echo(render_text(shown, sources), err=True, nl=False)
-    if len(diagnostics) > MAX_SHOWN:
-        typer.echo(f"... and {len(diagnostics) - MAX_SHOWN} more", err=True)
-    errors = sum(1 for d in diagnostics if d.is_error)
-    if errors:
-        typer.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
-    raise typer.Exit(1)
+        fail([error(
+            "unknown-item",
+            f"`{item}` is neither an obligation, a decision nor a clause of this run",
+            notes=(f"known items include: {some}",),
+            suggestion=f"did you mean `{guess}`?" if guess else "list the items with `foedus run`",
+        )], {})
 
 
 def _load_treaty(path: Path) -> Treaty:
-    checked = check_file(path)
+    checked = read_treaty(path)
     if checked.treaty is None or has_errors(checked.diagnostics):
-        _fail(checked.diagnostics, _with_imports(dict(checked.sources), checked.diagnostics))
+        fail(checked.diagnostics, _with_imports(dict(checked.sources), checked.diagnostics))
     return checked.treaty
 
 
-def _with_imports(sources: dict[str, str], diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
+def _with_imports(sources: dict[str, str], diagnostics: list[Diagnostic]) -> dict[str, str]:
     """Add the text of imported files that diagnostics point into, for quoting."""
     for d in diagnostics:
         if d.span is not None and d.span.file not in sources:
@@ -274,204 +326,3 @@ def _with_imports(sources: dict[str, str], diagnostics: Sequence[Diagnostic]) ->
             except (OSError, UnicodeDecodeError):
                 continue
     return sources
-
-
-def _parse_as_of(text: str) -> datetime:
-    where = Span.point("--as-of", 1, 1, len(text))
-    try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        _fail(
-            [
-                error(
-                    "bad-as-of",
-                    f"cannot read time `{text}`",
-                    where,
-                    suggestion="write an ISO 8601 time with a UTC offset, "
-                    "such as 2022-04-01T00:00:00+03:00",
-                )
-            ],
-            {"--as-of": text},
-        )
-    if at.tzinfo is None or at.utcoffset() is None:
-        _fail(
-            [
-                error(
-                    "naive-as-of",
-                    f"time `{text}` has no time zone",
-                    where,
-                    suggestion="add a UTC offset such as +03:00 or Z",
-                )
-            ],
-            {"--as-of": text},
-        )
-    return at
-
-
-def _warn_skipped(path: Path, diagnostics: Sequence[Diagnostic], applied: int) -> None:
-    """Print the diagnostics of skipped records and a warning that counts them."""
-    if not diagnostics:
-        return
-    shown = list(diagnostics)[:MAX_SHOWN]
-    typer.echo(render_text(shown, _event_sources(path, shown)), err=True, nl=False)
-    first = next((d.span for d in diagnostics if d.span is not None), None)
-    where = f" (first at {first.file}:{first.line})" if first else ""
-    typer.echo(
-        f"warning: skipped {_count_records(diagnostics)} invalid event record(s){where}; "
-        f"{applied} valid event(s) read",
-        err=True,
-    )
-
-
-def _count_records(diagnostics: Sequence[Diagnostic]) -> int:
-    return len({(d.span.file, d.span.line) if d.span else id(d) for d in diagnostics})
-
-
-def _event_sources(path: Path, diagnostics: Sequence[Diagnostic]) -> dict[str, str]:
-    """The lines of a text log that ``diagnostics`` quote (the others left empty, so that a
-    large log is not read into memory to quote a few of its lines)."""
-    wanted = {d.span.line for d in diagnostics if d.span is not None}
-    if event_format(path) not in ("jsonl", "csv") or not wanted:
-        return {}
-    last = max(wanted)
-    lines: list[str] = []
-    try:
-        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            for number, line in enumerate(f, start=1):
-                lines.append(line.rstrip("\r\n") if number in wanted else "")
-                if number >= last:
-                    break
-    except OSError:
-        return {}
-    return {str(path): "\n".join(lines)}
-
-
-class _EventRate(ProgressColumn):
-    """Events read per second so far."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.elapsed or 0.0
-        rate = task.fields.get("records", 0) / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rate:,.0f} events/s", style="progress.data.speed")
-
-
-@contextmanager
-def _reading(path: Path) -> Iterator[Callable[[ReadProgress], None] | None]:
-    """A progress bar on stderr while a large log is read: records, rate and time left.
-
-    Only on a terminal, and only for logs large enough to take a while.
-    """
-    stderr = Console(stderr=True)
-    try:
-        large = path.stat().st_size > PROGRESS_BYTES
-    except OSError:
-        large = False
-    if not large or not stderr.is_terminal:
-        yield None
-        return
-    columns = (
-        TextColumn("reading {task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[records]:,} events"),
-        _EventRate(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task(path.name, total=None, records=0)
-
-        def update(step: ReadProgress) -> None:
-            bar.update(task, completed=step.done, total=step.total, records=step.records)
-
-        yield update
-
-
-# ---------------------------------------------------------------- outputs
-
-
-def _stdout_console() -> Console:
-    """The terminal's width on a terminal; a wide page when piped (unless COLUMNS says)."""
-    console = Console(soft_wrap=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(soft_wrap=False, width=PIPE_WIDTH)
-    return console
-
-
-def _dumps(data: Any, indent: int | None = None) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
-
-
-def _write_blocks(blocks: Iterator[str]) -> None:
-    """Write blocks of whole lines to stdout as they come."""
-    out = sys.stdout
-    for block in blocks:
-        out.write(block)
-    out.flush()
-
-
-def _print_summary(result: RunResult, console: Console) -> None:
-    table = Table(title=f"Verdicts as of {result.as_of.isoformat()}", title_justify="left")
-    for column in ("clause", "state", "count"):
-        table.add_column(column, justify="right" if column == "count" else "left")
-    for clause, states in clause_counts(result).items():
-        for state, n in states.items():
-            table.add_row(Text(clause), Text(state, STATE_STYLE.get(state, "")), f"{n:,}")
-    console.print(table)
-    status = str(result.treaty_status).replace("_", " ")
-    console.print(Text(f"Treaty {result.treaty}: {status}."))
-
-
-STATE_STYLE = {
-    "fulfilled": "green",
-    "respected": "green",
-    "violated": "bold red",
-    "pending": "yellow",
-    "discharged": "dim",
-    "void": "dim",
-    "adopted": "green",
-    "rejected": "red",
-    "open": "yellow",
-    "lapsed": "dim",
-}
-
-
-def _print_tables(result: RunResult, console: Console) -> None:
-    obligations = sorted_obligations(result)
-    table = Table(title=f"Obligations as of {result.as_of.isoformat()}", title_justify="left")
-    for column in ("obligor", "action", "beneficiary", "due", "state", "time"):
-        table.add_column(column, overflow="fold")
-    table.add_column("id (for explain)", no_wrap=True)  # whole, to be copied
-    for o in obligations:
-        state = str(o.state)
-        when = time_left(o.due_at, result.as_of) if state in ("pending", "violated") else ""
-        table.add_row(  # Text, not markup: ids and actions come from the inputs
-            Text(o.obligor),
-            Text(o.action),
-            Text(o.beneficiary or ""),
-            short_time(o.due_at) if o.due_at else "",
-            Text(state, STATE_STYLE.get(state, "")),
-            when,
-            Text(o.id),
-        )
-    if obligations:
-        console.print(table)
-    else:
-        console.print("No obligation has arisen.")
-    decisions = sorted_decisions(result)
-    if decisions:
-        dt = Table(title="Decisions", title_justify="left")
-        for column in ("decision", "closes", "state", "yes", "no", "abstain", "silent"):
-            dt.add_column(column, overflow="fold")
-        for d in decisions:
-            c = tally_counts(d)
-            state = str(d.state)
-            dt.add_row(
-                Text(d.id),
-                short_time(d.closes_at),
-                Text(state, STATE_STYLE.get(state, "")),
-                *(str(c[k]) for k in ("yes", "no", "abstain", "silent")),
-            )
-        console.print(dt)
-    counts = ", ".join(f"{n} {k}" for k, n in status_counts(result).items()) or "none"
-    status = str(result.treaty_status).replace("_", " ")
-    console.print(Text(f"Treaty {result.treaty}: {status}. Obligations: {counts}."))

@@ -106,11 +106,13 @@ class _Walk:
     keep_events: bool
     verdicts: bool
     by_columns: bool
+    fmt: str | None = None
+    name: str | None = None
     exact_ids: bool = False
 
     def reader(self) -> LogReader:
-        return LogReader(self.path, self.plan.treaty, progress=self.progress,
-                         exact_ids=self.exact_ids)
+        return LogReader(self.path, self.plan.treaty, fmt=self.fmt, name=self.name,
+                         progress=self.progress, exact_ids=self.exact_ids)
 
     def state(self) -> RunState:
         return RunState(self.plan)
@@ -142,6 +144,8 @@ def run_file_full(
     keep_events: bool = False,
     verdicts: bool = True,
     by_columns: bool = True,
+    fmt: str | None = None,
+    name: str | None = None,
 ) -> BatchRun:
     """:func:`run_file` with the problems of skipped records and the number of events.
 
@@ -149,7 +153,9 @@ def run_file_full(
     ``verdicts=False`` keeps counts only: ``result.counts()`` is complete, while
     ``result.obligations`` lists only what was still open, so that memory holds what is
     open rather than the history (``foedus run --format summary``);
-    ``by_columns=False`` walks a table log event by event even when columns could.
+    ``by_columns=False`` walks a table log event by event even when columns could;
+    ``fmt`` names the log's format (jsonl, csv, parquet, arrow) when its suffix does not,
+    and ``name`` what messages call it (``<stdin>``, say).
     """
     if as_of is not None and as_of.utcoffset() is None:
         raise ValueError(f"as of {as_of.isoformat()} has no time zone")
@@ -158,7 +164,7 @@ def run_file_full(
     if as_of is not None:
         as_of = instant(as_of)
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
-                 verdicts, by_columns)
+                 verdicts, by_columns, fmt, name)
     try:
         return _run(walk)
     except RepeatedIds:  # read again, naming each repeated id and where it was first

@@ -377,6 +377,8 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
         infos = verdict.infos
         actions = [view.action(c, info) if info is not None and info.test else None
                    for info in infos]
+        action_data = [view.action_json(c, info) if info is not None and info.test else None
+                       for info in infos]
         owed = [info.beneficiary if info is not None else None for info in infos]
         trigger_ids = log.rows.column("id").take(pa.array(row))
         at = log.at[row]
@@ -392,6 +394,7 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
             "kind": pa.array(["obligation"] * n, pa.string()),
             "obligor": parties,
             "action": pa.array(actions, pa.string()).take(pa.array(combo)),
+            "action_fields": pa.array(action_data, pa.string()).take(pa.array(combo)),
             "beneficiary": pa.array(owed, pa.string()).take(pa.array(combo)),
             "trigger_event": trigger_ids,
             "triggered_at": pa.array(at).cast(utc),

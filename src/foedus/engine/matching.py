@@ -71,6 +71,7 @@ __all__ = [
     "fmt_time",
     "fmt_value",
     "obligors_label",
+    "pattern_fields",
     "render_guard",
     "render_pattern",
     "render_value",
@@ -130,6 +131,37 @@ def render_pattern(pattern: Pattern, bindings: Bindings | None = None) -> str:
         f"{c.field}: {OP_TEXT[c.op]}{render_value(c.value, bindings)}" for c in pattern.constraints
     )
     return f"{pattern.event}({args})"
+
+
+def pattern_fields(pattern: Pattern, bindings: Bindings | None = None) -> dict[str, Any]:
+    """A pattern as data: ``{"event": type, "fields": {field: value}}``, references
+    resolved when ``bindings`` has them; a constraint other than equality is
+    ``{"op": "not within", "value": ...}``.
+
+    >>> from foedus.language import model as m
+    >>> p = m.Pattern("consultations", (m.Constraint("with", m.Op.EQ,
+    ...     m.Const(m.FieldKind.PARTY, "UA")),))
+    >>> pattern_fields(p)
+    {'event': 'consultations', 'fields': {'with': 'UA'}}
+    """
+    fields: dict[str, Any] = {}
+    for c in pattern.constraints:
+        value = _data(c.value, bindings)
+        fields[c.field] = value if c.op is Op.EQ else {"op": c.op.value, "value": value}
+    return {"event": pattern.event, "fields": fields}
+
+
+def _data(value: Value, bindings: Bindings | None) -> Any:
+    if isinstance(value, Const):
+        got: Any = value.value
+    elif isinstance(value, Ref):
+        bound = (bindings or {}).get(value.binding)
+        got = bound[0].get(value.field, MISSING) if bound is not None else MISSING
+        if got is MISSING:
+            return {"ref": f"{value.binding}.{value.field}"}
+    else:
+        return {"among": value.name, "members": list(value.members)}
+    return int(got) if isinstance(got, float) and got.is_integer() else got
 
 
 def render_guard(guard: Guard) -> str:

@@ -11,11 +11,12 @@ over a million verdicts formats no text. Times are shown in the treaty's zone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 __all__ = [
     "FIELDS",
@@ -90,11 +91,26 @@ class InstanceSource(Protocol):
 
 # The fields of a verdict, in the order of ``ObligationInstance.row()`` and of the columns
 # of ``RunResult.table()``; the times among them.
-FIELDS = ("id", "clause", "kind", "obligor", "action", "beneficiary", "trigger_event",
-          "triggered_at", "due_at", "state", "settled_at", "settled_by")
+# ``action_fields`` holds the action as JSON text (``ObligationInstance.action_fields``).
+FIELDS = ("id", "clause", "kind", "obligor", "action", "action_fields", "beneficiary",
+          "trigger_event", "triggered_at", "due_at", "state", "settled_at", "settled_by")
 TIME_FIELDS = frozenset({"triggered_at", "due_at", "settled_at"})
+# (literal positions, so that a type checker knows each field's type)
+_ID: Final = 0
+_CLAUSE: Final = 1
+_KIND: Final = 2
+_OBLIGOR: Final = 3
+_ACTION: Final = 4
+_ACTION_FIELDS: Final = 5
+_BENEFICIARY: Final = 6
+_TRIGGER_EVENT: Final = 7
+_TRIGGERED_AT: Final = 8
+_DUE_AT: Final = 9
+_STATE: Final = 10
+_SETTLED_AT: Final = 11
+_SETTLED_BY: Final = 12
 # A verdict's values in the order of ``FIELDS``.
-Row = tuple[str, str, str, str | None, str, str | None, str | None, datetime | None,
+Row = tuple[str, str, str, str | None, str, str, str | None, str | None, datetime | None,
             datetime | None, ObligationStatus | ProhibitionStatus, datetime | None, str | None]
 
 
@@ -125,57 +141,63 @@ class ObligationInstance:
         """Stable: ``<clause>/<trigger event>/<obligor>``."""
         if self._fields is None:
             return self._source.instance_id(self._party)
-        return str(self._fields[0])
+        return str(self._fields[_ID])
 
     @property
     def clause(self) -> str:
-        return str(self._all()[1])
+        return str(self._all()[_CLAUSE])
 
     @property
     def kind(self) -> str:
-        return str(self._all()[2])
+        return str(self._all()[_KIND])
 
     @property
     def obligor(self) -> str:
         """A party code, or ``any of R`` / ``2 of R`` for a collective obligation."""
-        return str(self._all()[3])
+        return str(self._all()[_OBLIGOR])
 
     @property
     def action(self) -> str:
         """The action, as written in the treaty with its references resolved."""
-        return str(self._all()[4])
+        return str(self._all()[_ACTION])
+
+    @property
+    def action_fields(self) -> dict[str, Any]:
+        """The action as data: ``{"event": type, "fields": {field: value}}``; a field
+        constrained otherwise than by equality maps to ``{"op": ..., "value": ...}``."""
+        return json.loads(self._all()[_ACTION_FIELDS])  # type: ignore[no-any-return]
 
     @property
     def beneficiary(self) -> str | None:
-        return self._all()[5]
+        return self._all()[_BENEFICIARY]
 
     @property
     def trigger_event(self) -> str | None:
-        return self._all()[6]
+        return self._all()[_TRIGGER_EVENT]
 
     @property
     def triggered_at(self) -> datetime | None:
-        return self._time(self._all()[7])
+        return self._time(self._all()[_TRIGGERED_AT])
 
     @property
     def due_at(self) -> datetime | None:
-        return self._time(self._all()[8])
+        return self._time(self._all()[_DUE_AT])
 
     @property
     def state(self) -> ObligationStatus | ProhibitionStatus:
         if self._fields is None:
             return self._source.state(self._party)
-        return self._fields[9]
+        return self._fields[_STATE]
 
     @property
     def settled_at(self) -> datetime | None:
         """When the verdict became final (None while pending)."""
-        return self._time(self._all()[10])
+        return self._time(self._all()[_SETTLED_AT])
 
     @property
     def settled_by(self) -> str | None:
         """The fulfilling, violating or terminating event, if an event settled it."""
-        return self._all()[11]
+        return self._all()[_SETTLED_BY]
 
     @property
     def explanation(self) -> Explanation:
@@ -192,10 +214,12 @@ class ObligationInstance:
         return self._all()
 
     def as_tuple(self) -> tuple[Any, ...]:
-        fields = self._all()
-        times = (self._time(fields[7]), self._time(fields[8]))
-        return (*fields[:7], *times, fields[9], self._time(fields[10]), fields[11],
-                self.explanation)
+        """The fields (times in the treaty's zone), then the explanation."""
+        values: list[Any] = list(self._all())
+        for i, name in enumerate(FIELDS):
+            if name in TIME_FIELDS:
+                values[i] = self._time(values[i])
+        return (*values, self.explanation)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ObligationInstance):

@@ -11,13 +11,14 @@ treaty's zone, whatever zone the events were written in.
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
-from foedus.engine.matching import Bindings, fmt_time, render_pattern
+from foedus.engine.matching import Bindings, fmt_time, pattern_fields, render_pattern
 from foedus.engine.model import (
     FIELDS,
     TIME_FIELDS,
@@ -74,7 +75,7 @@ class HasBindings(Protocol):
 class View:
     """What the instances of one result share: the zone, the as-of time, rendered actions."""
 
-    __slots__ = ("actions", "as_of", "breaches", "plan", "tz")
+    __slots__ = ("action_data", "actions", "as_of", "breaches", "plan", "tz")
 
     def __init__(self, plan: Plan, as_of: datetime, breaches: dict[str, int]) -> None:
         self.plan = plan
@@ -82,12 +83,26 @@ class View:
         self.as_of = as_of
         self.breaches = breaches
         self.actions: dict[Any, str] = {}
+        self.action_data: dict[Any, str] = {}
 
     def time(self, at: datetime | None) -> datetime | None:
         return at.astimezone(self.tz) if at is not None else None
 
     def text(self, at: datetime | None) -> str:
         return fmt_time(at, self.tz)
+
+    def action_json(self, plan: ObligationPlan | ProhibitionPlan, record: HasBindings) -> str:
+        """The action of ``plan`` as JSON text (``matching.pattern_fields``), shared too."""
+        action = plan.action
+        try:
+            key = (plan.index, ref_key(action.refs, record.bindings))
+            got = self.action_data.get(key)
+        except TypeError:  # a value that cannot be a key
+            return _json_text(pattern_fields(action.pattern, record.bindings))
+        if got is None:
+            got = self.action_data[key] = _json_text(pattern_fields(action.pattern,
+                                                                    record.bindings))
+        return got
 
     def action(self, plan: ObligationPlan | ProhibitionPlan, record: HasBindings) -> str:
         """The rendered action of ``plan`` under the record's bindings (shared by groups)."""
@@ -100,6 +115,10 @@ class View:
         if got is None:
             got = self.actions[key] = render_pattern(action.pattern, record.bindings)
         return got
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Explanation:
@@ -147,8 +166,8 @@ class EachSource:
         got = r.outcome.get(str(party))
         state, at, by = (PENDING, None, None) if got is None else got
         return (r.key + str(party), r.plan.clause.id, "obligation", party,
-                view.action(r.plan, r), r.beneficiary, r.trigger_id, r.trigger_at, r.due_at,
-                state, at, by)
+                view.action(r.plan, r), view.action_json(r.plan, r), r.beneficiary,
+                r.trigger_id, r.trigger_at, r.due_at, state, at, by)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -191,7 +210,8 @@ class CollectiveSource:
         r, view = self.record, self.view
         state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
         return (r.id, r.plan.clause.id, "obligation", r.label, view.action(r.plan, r),
-                r.beneficiary, r.trigger_id, r.trigger_at, r.due_at, state, at, by)
+                view.action_json(r.plan, r), r.beneficiary, r.trigger_id, r.trigger_at,
+                r.due_at, state, at, by)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -238,8 +258,8 @@ class ViolationSource:
         r, view = self.record, self.view
         period = r.period
         return (r.id, r.plan.clause.id, "prohibition", r.actor, view.action(r.plan, period),
-                r.beneficiary, period.trigger_id, period.trigger_at, None,
-                ProhibitionStatus.VIOLATED, r.at, r.event_id)
+                view.action_json(r.plan, period), r.beneficiary, period.trigger_id,
+                period.trigger_at, None, ProhibitionStatus.VIOLATED, r.at, r.event_id)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -270,8 +290,9 @@ class RespectedSource:
         r, view = self.record, self.view
         closed = r.end_at is not None and view.as_of > r.end_at
         return (r.key, r.plan.clause.id, "prohibition", r.plan.obligors.label,
-                view.action(r.plan, r), None, r.trigger_id, r.trigger_at, r.end_at,
-                ProhibitionStatus.RESPECTED, r.end_at if closed else None, None)
+                view.action(r.plan, r), view.action_json(r.plan, r), None, r.trigger_id,
+                r.trigger_at, r.end_at, ProhibitionStatus.RESPECTED,
+                r.end_at if closed else None, None)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -461,8 +482,8 @@ def records_blocks(records: list[Record], view: View, size: int = 65_536) -> Ite
     what obligors of one record share is read once. The same rows as ``verdict_table`` of
     the instances (a test checks)."""
     columns: list[list[Any]] = [[] for _ in FIELDS]
-    (ids, clauses, kinds, obligors, actions, owed, triggers, triggered, dues, states,
-     settled, settlers) = columns
+    (ids, clauses, kinds, obligors, actions, action_data, owed, triggers, triggered, dues,
+     states, settled, settlers) = columns
     breaches = view.breaches
     for x in records:
         if len(ids) >= size:
@@ -486,6 +507,7 @@ def records_blocks(records: list[Record], view: View, size: int = 65_536) -> Ite
             clauses.extend([x.plan.clause.id] * n)
             kinds.extend(["obligation"] * n)
             actions.extend([view.action(x.plan, x)] * n)
+            action_data.extend([view.action_json(x.plan, x)] * n)
             owed.extend([x.beneficiary] * n)
             triggers.extend([x.trigger_id] * n)
             triggered.extend([x.trigger_at] * n)

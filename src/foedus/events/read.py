@@ -94,6 +94,8 @@ class LogReader:
         fmt: jsonl, csv, parquet or arrow.
         text: the log's text, for a log that is not a file (JSON Lines or CSV only).
         progress: called after every batch.
+        exact_ids: look for repeated ids record by record (else all at once at the end).
+        name: what messages call the log, when not its path.
 
     Raises (when iterated):
         EventError: the file is missing or unreadable as its format.
@@ -108,9 +110,10 @@ class LogReader:
         text: str | None = None,
         progress: Progress | None = None,
         exact_ids: bool = True,
+        name: str | None = None,
     ) -> None:
         self.path = Path(path)
-        self.file = str(path)
+        self.file = name or str(path)  # what messages call the log ("<stdin>", say)
         self.fmt = fmt or event_format(path)
         self.text = text
         self.treaty = treaty
@@ -158,7 +161,7 @@ class LogReader:
         assert self.tabular
         total = _table_rows(self.path, self.fmt)
         first = 1
-        for table in table_batches(self._existing(), self.fmt):
+        for table in table_batches(self._existing(), self.fmt, self.file):
             checked = check_batch(table, self.acceptor, self.file, first)
             first += table.num_rows
             self.count += table.num_rows

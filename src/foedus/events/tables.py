@@ -44,13 +44,14 @@ MIN_US = micros(FIRST_INSTANT)
 MAX_US = micros(LAST_INSTANT)
 
 
-def table_batches(path: Path, fmt: str) -> Iterator[pa.Table]:
-    """The record batches of a Parquet or Arrow file, as tables with unique column names.
+def table_batches(path: Path, fmt: str, name: str | None = None) -> Iterator[pa.Table]:
+    """The record batches of a Parquet or Arrow file, as tables with unique column names
+    (``name``: what messages call the file, when not its path).
 
     Raises:
         EventError: the file cannot be read as that format, or lacks a reserved column.
     """
-    file = str(path)
+    file = name or str(path)
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
@@ -59,7 +60,7 @@ def table_batches(path: Path, fmt: str) -> Iterator[pa.Table]:
             names = source.schema_arrow.names
             batches: Iterator[Any] = source.iter_batches(batch_size=BATCH_ROWS)
         else:
-            mm = pa.memory_map(file)
+            mm = pa.memory_map(str(path))
             try:
                 ipc: Any = pa.ipc.open_file(mm)
                 batches = (ipc.get_batch(i) for i in range(ipc.num_record_batches))

@@ -6,6 +6,7 @@ interfaces (CLI, API, web) call these and print or serve what comes out.
 
 from foedus.report.data import (
     clause_counts,
+    decision_to_json,
     explanation_to_json,
     head_to_json,
     iso,
@@ -24,6 +25,7 @@ from foedus.report.text import explain_item
 
 __all__ = [
     "clause_counts",
+    "decision_to_json",
     "explain_item",
     "explanation_to_json",
     "head_to_json",

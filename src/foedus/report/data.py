@@ -6,6 +6,7 @@ and the API. Same result in, same bytes out: keys are sorted by ``json.dumps``, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,6 +110,7 @@ VERDICT_FIELDS: tuple[tuple[str, bool], ...] = (
     ("kind", False),
     ("obligor", False),
     ("action", False),
+    ("action_fields", False),  # JSON text of the action as data
     ("beneficiary", False),
     ("trigger_event", False),
     ("triggered_at", True),
@@ -125,6 +127,7 @@ def obligation_to_json(o: ObligationInstance, explanation: bool = True) -> dict[
         key: iso(value) if is_time else (str(value) if key == "state" else value)
         for (key, is_time), value in zip(VERDICT_FIELDS, o.row(), strict=True)
     }
+    out["action_fields"] = json.loads(out["action_fields"])
     if explanation:
         out["explanation"] = explanation_to_json(o.explanation)
     return out

@@ -77,6 +77,9 @@ def verdict_block(table: pa.Table) -> str:
         parts.append(("{" if i == 0 else ", ") + encode_basestring(key) + ": ")
         if key == "record":
             parts.append('"obligation"')
+        elif key == "action_fields":  # JSON already
+            parts.append(pc.fill_null(table.column(key).combine_chunks().cast(pa.string()),
+                                      "null"))
         elif key in _TIMES:
             parts.append(_json_time(table.column(key).combine_chunks()))
         else:
