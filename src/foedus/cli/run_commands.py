@@ -154,8 +154,11 @@ def run(
         print_verdicts(result, stdout_console())
     if fail_on:
         wanted = {v.value for v in fail_on}
-        found = {state: n for clause in result.counts().values()
-                 for state, n in clause.items() if state in wanted}
+        found: dict[str, int] = {}
+        for states in result.counts().values():
+            for state, n in states.items():
+                if state in wanted:
+                    found[state] = found.get(state, 0) + n
         if found:
             typer.echo("failing: " + ", ".join(f"{n:,} {s}" for s, n in sorted(found.items())),
                        err=True)
