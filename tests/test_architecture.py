@@ -58,8 +58,12 @@ def test_imports_point_backwards(package: str) -> None:
 
 
 def test_public_api_is_sorted_and_importable() -> None:
-    """Every name in foedus.__all__ exists, and the list is kept sorted."""
-    assert foedus.__all__ == sorted(foedus.__all__)
+    """Every name in foedus.__all__ exists, and the list is kept sorted (as ruff sorts
+    it: constants, then classes, then functions)."""
+    def group(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert foedus.__all__ == sorted(foedus.__all__, key=group)
     missing = [name for name in foedus.__all__ if not hasattr(foedus, name)]
     assert missing == []
 

@@ -26,6 +26,7 @@ from foedus.engine.batch import BatchRun, EmptyLogError, run_file, run_file_full
 from foedus.engine.model import RunResult
 from foedus.engine.monitor import Monitor
 from foedus.events import (
+    RECORD_LIMIT,
     Event,
     LogReader,
     ReadProgress,
@@ -37,7 +38,7 @@ from foedus.events import (
 from foedus.language.check import CheckResult, check_file, check_source
 from foedus.language.describe import describe_clause, describe_treaty
 from foedus.language.model import Treaty, to_json
-from foedus.language.parser import decode_source, parse
+from foedus.language.parser import MAX_SOURCE_BYTES, decode_source, parse, read_source
 from foedus.language.printer import format_source
 
 try:
@@ -46,6 +47,8 @@ except PackageNotFoundError:  # pragma: no cover - run from a source tree, not i
     __version__ = "0+unknown"
 
 __all__ = [
+    "MAX_SOURCE_BYTES",
+    "RECORD_LIMIT",
     "BatchRun",
     "CheckResult",
     "Diagnostic",
@@ -71,6 +74,7 @@ __all__ = [
     "load_events",
     "parse",
     "read_events_text",
+    "read_source",
     "render_json",
     "render_text",
     "run_file",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -131,6 +132,10 @@ _COMMON_ALIASES = {
 }
 
 
+SIMILAR_NAME = 80  # the longest name for which a similar one is looked for
+SIMILAR_POOL = 5000  # the most names to compare it with
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """Return the closest candidate to a misspelled name, if one is close enough.
 
@@ -140,12 +145,15 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     'guarantor'
     """
     pool = list(candidates)
-    alias = _COMMON_ALIASES.get(name.upper())
+    alias = _COMMON_ALIASES.get(name.upper()) if len(name) <= 4 else None
     if alias in pool:
         return alias
-    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if matches:
-        return matches[0]
+    # Comparing costs the product of the lengths: a long name (a mistyped id, a line of
+    # garbage) or a huge pool gets the case-insensitive match only.
+    if len(name) <= SIMILAR_NAME and len(pool) <= SIMILAR_POOL:
+        matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+        if matches:
+            return matches[0]
     lowered = {c.lower(): c for c in pool}
     return lowered.get(name.lower())
 
@@ -169,6 +177,30 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> s
 
 
 def render_one(d: Diagnostic, sources: dict[str, str]) -> str:
+    """One diagnostic as text for a terminal: what the input supplied (a file name, a
+    value quoted in the message) cannot drive the terminal, see :func:`printable`."""
+    return printable(_render_one(d, sources), keep="\n")
+
+
+def printable(text: str, keep: str = "") -> str:
+    r"""``text`` with control characters (C0, C1, DEL, U+2028/9) written as escapes, so
+    that input shown on a terminal cannot move the cursor, recolour it or hide a line.
+    Characters in ``keep`` stay as they are.
+
+    >>> printable("e17\x1b[31m\u2028")
+    'e17\\x1b[31m\\u2028'
+    """
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(
+        lambda m: m.group(0) if m.group(0) in keep else m.group(0).encode(
+            "unicode_escape").decode("ascii"), text)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _render_one(d: Diagnostic, sources: dict[str, str]) -> str:
     out = [f"{d.severity}[{d.code}]: {d.message}"]
     if d.span is not None:
         where = f"{d.span.file}:{d.span.line}:{d.span.column}"
@@ -199,11 +231,20 @@ def render_one(d: Diagnostic, sources: dict[str, str]) -> str:
 def _source_line(text: str | None, line: int) -> str | None:
     if text is None:
         return None
-    lines = text.splitlines()
+    # Lines end where the parser's do (\n, \r\n, \r): not at a form feed or U+2028,
+    # which str.splitlines also takes for ends of lines.
+    lines = _LINE_END.split(text)
     if 1 <= line <= len(lines):
-        # Tabs would misalign the caret; show them as one space each.
-        return lines[line - 1].replace("\t", " ")[:300]
+        # A tab would misalign the caret and a control character could drive the
+        # terminal: each is shown as one visible character.
+        return _UNPRINTABLE.sub(_visible, lines[line - 1][:300])
     return None
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+def _visible(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return " " if char == "\t" else "\ufffd"
 
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:

@@ -8,8 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foedus.engine.deadlines import add_business_days, add_months, due_at, localize, zone
-from foedus.language.model import Calendar, Deadline, DeadlineKind, Duration, Unit
+from foedus.engine.deadlines import (
+    add_business_days,
+    add_months,
+    due_at,
+    elapsed_due,
+    localize,
+    zone,
+)
+from foedus.language.model import (
+    LAST_INSTANT,
+    LONGEST_DEADLINE,
+    Calendar,
+    Deadline,
+    DeadlineKind,
+    Duration,
+    Unit,
+)
 
 BERLIN = zone("Europe/Berlin")
 KYIV = zone("Europe/Kyiv")
@@ -130,6 +145,52 @@ def test_business_days_count_workdays_only(day: date, n: int, holidays: frozense
     assert len(counted) == n
     if n:
         assert got.weekday() < 5 and got not in holidays
+
+
+def _stepping(day: date, n: int, workdays: tuple[int, ...], holidays: frozenset[date]) -> date:
+    """The definition, one day at a time."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() in workdays and day not in holidays:
+            n -= 1
+    return day
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(date(2000, 1, 1), date(2030, 1, 1)), st.integers(0, 2000),
+       st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True).map(
+           lambda w: tuple(sorted(w))),
+       st.frozensets(st.dates(date(2000, 1, 1), date(2040, 1, 1)), max_size=80))
+def test_business_days_skip_weeks_as_stepping_would(
+        day: date, n: int, workdays: tuple[int, ...], holidays: frozenset[date]) -> None:
+    """Skipping whole weeks (and making up their holidays) lands where stepping a day at a
+    time does, for any week of workdays."""
+    assert add_business_days(day, n, workdays, holidays) == _stepping(day, n, workdays, holidays)
+
+
+@pytest.mark.parametrize("deadline", [
+    within(LONGEST_DEADLINE[Unit.HOURS], "hours"),
+    within(LONGEST_DEADLINE[Unit.DAYS], "days", "Europe/Kyiv"),
+    within(LONGEST_DEADLINE[Unit.WEEKS], "weeks"),
+    within(LONGEST_DEADLINE[Unit.MONTHS], "months"),
+    within(LONGEST_DEADLINE[Unit.YEARS], "years", "America/New_York"),
+    within(LONGEST_DEADLINE[Unit.BUSINESS_DAYS], "business_days", "Europe/Kyiv"),
+    eod(LONGEST_DEADLINE[Unit.DAYS], "Pacific/Kiritimati"),
+])
+def test_a_due_time_past_the_range_of_times_is_its_last_instant(deadline: Deadline) -> None:
+    """The longest deadline the checker allows, from any time, is due at the latest at the
+    last instant: never an overflow."""
+    for anchor in (iso("0001-01-02T00:00+00:00"), iso("2022-04-01T10:00+03:00"),
+                   iso("9999-12-30T23:59:59+00:00")):
+        due = due_at(deadline, anchor, {})
+        assert due is not None and anchor <= due <= LAST_INSTANT
+    assert due == LAST_INSTANT
+
+
+def test_fixed_length_due_stops_at_the_last_instant() -> None:
+    assert elapsed_due(iso("9999-12-30T00:00+00:00"), timedelta(hours=25)) == LAST_INSTANT
+    assert elapsed_due(iso("2022-04-01T00:00+00:00"), timedelta(hours=25)) == iso(
+        "2022-04-02T01:00+00:00")
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,32 +6,13 @@ Each test runs ``python -m foedus`` in a subprocess, as a user or an editor woul
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import AS_OF, FLAGSHIP, LOG, foedus_cmd, text
 
 import foedus
-
-ROOT = Path(__file__).resolve().parents[2]
-FLAGSHIP = ROOT / "examples" / "istanbul_2022.foedus"
-LOG = ROOT / "examples" / "istanbul_2022.events.jsonl"
-AS_OF = "2022-10-15T00:00:00+03:00"
-
-
-def foedus_cmd(*args: str | Path, stdin: bytes | None = None, columns: int = 200,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    environment = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", **(env or {})}
-    environment.pop("FORCE_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "foedus", *map(str, args)], input=stdin,
-                          capture_output=True, env=environment, timeout=120, check=False)
-
-
-def text(done: subprocess.CompletedProcess[bytes]) -> str:
-    return done.stdout.decode("utf-8")
 
 
 def test_version_in_every_spelling() -> None:

@@ -139,8 +139,8 @@ def test_too_large_file_is_refused() -> None:
 
     result = check_file(Path("big.foedus"), read=lambda _: b"#" * (MAX_SOURCE_BYTES + 1))
     assert render_text(result.diagnostics, result.sources) == (
-        f"error[file-too-large]: the file is {MAX_SOURCE_BYTES + 1:,} bytes; "
-        f"the limit is {MAX_SOURCE_BYTES:,} bytes\n"
+        f"error[file-too-large]: the file is larger than the limit of "
+        f"{MAX_SOURCE_BYTES:,} bytes\n"
         "  --> big.foedus:1:1\n"
         "   = help: split the treaty and `import` shared declarations\n"
     )

@@ -16,9 +16,8 @@ from typing import Annotated
 
 import typer
 
-from foedus import decode_source, format_source
-from foedus.cli.inputs import SOURCE_READ_LIMIT
-from foedus.diagnostics import Diagnostic, Span, error, render_text
+from foedus import MAX_SOURCE_BYTES, decode_source, format_source, read_source
+from foedus.diagnostics import Diagnostic, Span, error, printable, render_text
 
 # Diagnostics for one file, with the source texts needed to quote them.
 Problem = tuple[list[Diagnostic], dict[str, str]]
@@ -48,7 +47,7 @@ def fmt(
         status = _format_file(path, check, problems)
         counts[status] += 1
         if status == "changed":
-            typer.echo(f"would reformat {path}" if check else f"reformatted {path}")
+            typer.echo(printable(f"would reformat {path}" if check else f"reformatted {path}"))
     for diagnostics, sources in problems:
         typer.echo(render_text(diagnostics, sources), err=True, nl=False)
     summary = f"{counts['changed']} file(s) {'would change' if check else 'changed'}, "
@@ -76,7 +75,7 @@ def _format_stdin(check: bool) -> None:
     """What an editor calls: the source on standard input, the formatted text on standard
     output (nothing with ``--check``, which exits 1 if the text would change)."""
     name = "<stdin>"
-    text, diagnostics = decode_source(sys.stdin.buffer.read(SOURCE_READ_LIMIT), name)
+    text, diagnostics = decode_source(sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1), name)
     printed = None
     if text is not None:
         printed, diagnostics = format_source(text, name)
@@ -91,7 +90,8 @@ def _format_stdin(check: bool) -> None:
 def _format_file(path: Path, check: bool, problems: list[Problem]) -> str:
     name = str(path)
     try:
-        data = path.read_bytes()
+        # Only a regular file: it is written back (standard input is `fmt -`).
+        data = read_source(path, streams=False)
     except OSError as exc:
         problems.append(([_io_error(path, exc.strerror or str(exc))], {}))
         return "error"

@@ -17,12 +17,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import foedus
+from foedus import MAX_SOURCE_BYTES
 from foedus.diagnostics import Diagnostic, Span, error
 
 __all__ = ["STDIN", "AsOfError", "events_file", "parse_as_of", "read_treaty"]
 
 STDIN = "-"
-SOURCE_READ_LIMIT = 64 * 2**20  # more than any treaty may be; the checker names the limit
+STDIN_PATH = Path("/dev/stdin")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet", "arrow": ".arrow"}
 
 
@@ -35,7 +36,7 @@ def read_treaty(path: Path) -> foedus.CheckResult:
     found from the current folder)."""
     if not is_stdin(path):
         return foedus.check_file(path)
-    data = sys.stdin.buffer.read(SOURCE_READ_LIMIT)
+    data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)  # decode_source names the limit
     text, problems = foedus.decode_source(data, "<stdin>")
     if text is None:
         return foedus.CheckResult(None, problems, {})
@@ -51,6 +52,10 @@ def events_file(path: Path, fmt: str | None) -> Iterator[Path]:
         yield path
         return
     suffix = SUFFIXES[fmt or "jsonl"]
+    if is_stdin(path) and suffix in (".jsonl", ".csv") and STDIN_PATH.exists():
+        # a text log is read as a stream, once, line by line within the record limit
+        yield STDIN_PATH
+        return
     with tempfile.TemporaryDirectory(prefix="foedus-") as folder:
         copy = Path(folder) / f"events{suffix}"
         if is_stdin(path):

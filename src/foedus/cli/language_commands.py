@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,8 @@ from rich.text import Text
 
 import foedus
 from foedus.cli.inputs import is_stdin, read_treaty
-from foedus.diagnostics import error
+from foedus.cli.output import dumps, shown_block
+from foedus.diagnostics import error, printable
 
 
 class Format(StrEnum):
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         documents = []
         for path in paths:
             result = read_treaty(path)
-            shown = "<stdin>" if is_stdin(path) else str(path)
+            shown = "<stdin>" if is_stdin(path) else printable(str(path))
             failed |= not result.ok
             if as_json:
                 documents.append(
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                 for d in problems
             )
             payload = documents[0] if len(documents) == 1 else documents
-            out.out(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
+            out.out(dumps(payload, indent=2))
         raise typer.Exit(1 if failed else 0)
 
     @app.command()
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         treaty = result.treaty
         if fmt is Format.JSON:
-            typer.echo(json.dumps({
+            typer.echo(dumps({
                 "treaty": treaty.name,
                 "title": treaty.title,
                 "zone": treaty.zone,
@@ -127,6 +127,7 @@ def register(app: typer.Typer) -> None:
                      "description": foedus.describe_clause(treaty, c)}
                     for c in treaty.clauses
                 ],
-            }, indent=2, ensure_ascii=False, sort_keys=True))
+            }, indent=2))
             return
-        Console(highlight=False, soft_wrap=True).out(foedus.describe_treaty(treaty), end="")
+        Console(highlight=False, soft_wrap=True).out(
+            shown_block(foedus.describe_treaty(treaty)), end="")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,8 +30,10 @@ from rich.table import Table
 from rich.text import Text
 
 from foedus import Diagnostic, ReadProgress, RunResult, event_format, render_text
+from foedus.diagnostics import printable
 from foedus.report import (
     clause_counts,
+    minutes,
     sorted_decisions,
     sorted_obligations,
     status_counts,
@@ -52,6 +55,7 @@ __all__ = [
 PIPE_WIDTH = 160  # columns for tables written to a file or a pipe
 PROGRESS_BYTES = 20 * 2**20  # logs smaller than this are read too fast to need a bar
 MAX_SHOWN = 20  # diagnostics printed before a summary line
+QUOTED = 1024  # characters of a log line read to quote it
 STATE_STYLE = {
     "fulfilled": "green",
     "respected": "green",
@@ -98,16 +102,21 @@ def event_sources(path: Path, name: str, diagnostics: Sequence[Diagnostic]) -> d
     """The lines of a text log that ``diagnostics`` quote, under the name they use (the
     other lines left empty, so that a large log is not read to quote a few lines)."""
     wanted = {d.span.line for d in diagnostics if d.span is not None and d.span.file == name}
-    if event_format(path) not in ("jsonl", "csv") or not wanted:
-        return {}
-    last = max(wanted)
+    if event_format(path) not in ("jsonl", "csv") or not wanted or not path.is_file():
+        return {}  # (a pipe was read once already)
     lines: list[str] = []
     try:
         with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            for number, line in enumerate(f, start=1):
-                lines.append(line.rstrip("\r\n") if number in wanted else "")
-                if number >= last:
+            last = max(wanted)
+            for number in range(1, last + 1):
+                # the start of each line is all a diagnostic quotes: a line is never
+                # held whole, however long, and the last one is not read to its end
+                head = rest = f.readline(QUOTED)
+                if not head:
                     break
+                lines.append(head.rstrip("\r\n") if number in wanted else "")
+                while number < last and rest and not rest.endswith(("\n", "\r")):
+                    rest = f.readline(1 << 16)
     except OSError:
         return {}
     return {name: "\n".join(lines)}
@@ -168,7 +177,24 @@ def stdout_console() -> Console:
 
 
 def dumps(data: Any, indent: int | None = None) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+    """JSON for standard output: keys sorted, text as UTF-8, and the characters JSON
+    allows raw that could drive a terminal (C1 controls, U+2028/9) escaped."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> Text:
+    """Text from the input (an id, a value, a path) as a table cell or a line: markup is
+    not read (``[bold]`` stays as written) and control characters show as escapes."""
+    return Text(printable(text))
+
+
+def shown_block(text: str) -> str:
+    """Lines of text that quote the input, for printing: see :func:`shown`."""
+    return printable(text, keep="\n")
 
 
 def write_blocks(blocks: Iterator[str]) -> None:
@@ -183,7 +209,7 @@ def _when(at: Any) -> str:
     """A time in a table: ``2022-04-04 07:00`` in the result's zone (named in the title)."""
     if at is None:
         return ""
-    return str(at.strftime("%Y-%m-%d %H:%M"))
+    return minutes(at)
 
 
 def _state(state: str) -> Text:
@@ -201,14 +227,14 @@ def print_verdicts(result: RunResult, console: Console) -> None:
     for o in obligations:
         state = str(o.state)
         rows.append({
-            "id (for explain)": Text(o.id),
+            "id (for explain)": shown(o.id),
             "due": _when(o.due_at),
             "state": _state(state),
             "time": time_left(o.due_at, result.as_of) if state in ("pending", "violated")
             else "",
-            "obligor": Text(o.obligor),
-            "action": Text(o.action),
-            "for": Text(o.beneficiary or ""),
+            "obligor": shown(o.obligor),
+            "action": shown(o.action),
+            "for": shown(o.beneficiary or ""),
         })
     columns = _fitting(rows, console.width)
     title = f"Verdicts as of {_when(result.as_of)} (times in {result.zone})"
@@ -233,7 +259,7 @@ def print_verdicts(result: RunResult, console: Console) -> None:
             dt.add_column(column, justify="right", no_wrap=True, min_width=len(column))
         for d in decisions:
             counts = tally_counts(d)
-            dt.add_row(Text(d.id), _when(d.closes_at), _state(str(d.state)),
+            dt.add_row(shown(d.id), _when(d.closes_at), _state(str(d.state)),
                        *(str(counts[k]) for k in ("yes", "no", "abstain", "silent")))
         console.print(dt)
     counts_text = ", ".join(f"{n} {k}" for k, n in status_counts(result).items()) or "none"
@@ -275,7 +301,7 @@ def print_summary(result: RunResult, console: Console) -> None:
     table.add_column("count", justify="right", no_wrap=True)
     for clause, states in clause_counts(result).items():
         for state, n in states.items():
-            table.add_row(Text(clause), _state(state), f"{n:,}")
+            table.add_row(shown(clause), _state(state), f"{n:,}")
     console.print(table)
     status = str(result.treaty_status).replace("_", " ")
     console.print(Text(f"Treaty {result.treaty}: {status}."))

@@ -23,12 +23,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from foedus import (
+    RECORD_LIMIT,
     BatchRun,
     EmptyLogError,
     EventError,
     RunResult,
     Span,
     Treaty,
+    read_source,
     run_file_full,
 )
 from foedus.cli.inputs import AsOfError, events_file, is_stdin, parse_as_of, read_treaty
@@ -39,6 +41,7 @@ from foedus.cli.output import (
     print_summary,
     print_verdicts,
     reading,
+    shown_block,
     stdout_console,
     warn_skipped,
     write_blocks,
@@ -114,6 +117,26 @@ EventsFormatOpt = Annotated[
     typer.Option("--events-format", help="The log's format, when its name does not say "
                  "(standard input is JSON Lines unless this says)."),
 ]
+MaxRecordOpt = Annotated[
+    int,
+    typer.Option("--max-record", metavar="CHARS", min=1,
+                 help="The most characters one record may hold (a line of JSON Lines or "
+                 "CSV, a value in a table); a longer one is refused without being read "
+                 f"whole. Default: {RECORD_LIMIT:,}."),
+]
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How the log is read: what the commands' log options said."""
+
+    skip_invalid: bool = False
+    events_format: LogFormat | None = None
+    max_record: int = RECORD_LIMIT
+
+    @property
+    def fmt(self) -> str | None:
+        return self.events_format.value if self.events_format else None
 
 
 # ---------------------------------------------------------------- commands
@@ -136,12 +159,14 @@ def run(
     ] = None,
     skip_invalid: SkipOpt = False,
     events_format: EventsFormatOpt = None,
+    max_record: MaxRecordOpt = RECORD_LIMIT,
 ) -> None:
     """Apply a treaty to an event log: who owes what to whom, by when, and in what state.
 
     Exit codes: 0 done, 1 input errors or a verdict named by --fail-on, 2 usage.
     """
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
+    log = LogOptions(skip_invalid, events_format, max_record)
+    opened = _Run.open(treaty_path, events_path, as_of, log,
                        verdicts=fmt is not RunFormat.SUMMARY)
     result = opened.result
     if fmt is RunFormat.JSON:
@@ -176,14 +201,15 @@ def explain(
     = TextOrJson.TEXT,
     skip_invalid: SkipOpt = False,
     events_format: EventsFormatOpt = None,
+    max_record: MaxRecordOpt = RECORD_LIMIT,
 ) -> None:
     """Explain one verdict: its clause, the quoted words, and the events that caused it."""
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
-                       keep_events=True)
+    log = LogOptions(skip_invalid, events_format, max_record)
+    opened = _Run.open(treaty_path, events_path, as_of, log, keep_events=True)
     if fmt is TextOrJson.JSON:
         typer.echo(dumps(opened.explain_json(item), indent=2))
     else:
-        typer.echo(opened.explain(item), nl=False)
+        typer.echo(shown_block(opened.explain(item)), nl=False)
 
 
 def report(
@@ -195,10 +221,11 @@ def report(
     as_of: AsOfOpt = None,
     skip_invalid: SkipOpt = False,
     events_format: EventsFormatOpt = None,
+    max_record: MaxRecordOpt = RECORD_LIMIT,
 ) -> None:
     """Write one self-contained HTML page: timeline, decisions and every explanation."""
-    opened = _Run.open(treaty_path, events_path, as_of, skip_invalid, events_format,
-                       keep_events=True)
+    log = LogOptions(skip_invalid, events_format, max_record)
+    opened = _Run.open(treaty_path, events_path, as_of, log, keep_events=True)
     page = render_html(opened.result, title=opened.treaty.title,
                        events={e.id: e for e in opened.batch.events})
     if is_stdin(output):
@@ -208,7 +235,7 @@ def report(
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
         fail([error("unwritable-file", f"cannot write `{output}`: {exc.strerror or exc}")], {})
-    typer.echo(f"wrote {output}", err=True)
+    typer.echo(shown_block(f"wrote {output}"), err=True)
 
 
 # ---------------------------------------------------------------- one run
@@ -231,8 +258,7 @@ class _Run:
         treaty_path: Path,
         events_path: Path,
         as_of_text: str | None,
-        skip_invalid: bool,
-        events_format: LogFormat | None,
+        log: LogOptions,
         keep_events: bool = False,
         verdicts: bool = True,
     ) -> _Run:
@@ -248,23 +274,20 @@ class _Run:
                 fail([exc.diagnostic], {"--as-of": as_of_text})
         name = "<stdin>" if is_stdin(events_path) else str(events_path)
         with ExitStack() as stack:
-            path = stack.enter_context(events_file(
-                events_path, events_format.value if events_format else None))
-            batch = cls._batch(treaty, path, name, as_of, as_of_text, skip_invalid,
-                               events_format, keep_events, verdicts)
+            path = stack.enter_context(events_file(events_path, log.fmt))
+            batch = cls._batch(treaty, path, name, as_of, as_of_text, log, keep_events,
+                               verdicts)
             warn_skipped(path, name, batch.diagnostics, batch.count)
         return cls(treaty, batch)
 
     @staticmethod
     def _batch(treaty: Treaty, path: Path, name: str, as_of: Any, as_of_text: str | None,
-               skip_invalid: bool, events_format: LogFormat | None, keep_events: bool,
-               verdicts: bool) -> BatchRun:
+               log: LogOptions, keep_events: bool, verdicts: bool) -> BatchRun:
         try:
             with reading(path, name) as progress:
-                return run_file_full(treaty, path, as_of, skip_invalid, progress=progress,
+                return run_file_full(treaty, path, as_of, log.skip_invalid, progress=progress,
                                      keep_events=keep_events, verdicts=verdicts,
-                                     fmt=events_format.value if events_format else None,
-                                     name=name)
+                                     fmt=log.fmt, name=name, limit=log.max_record)
         except EmptyLogError as exc:
             warn_skipped(path, name, exc.skipped, 0)
             fail(exc.diagnostics, {})
@@ -325,7 +348,8 @@ def _with_imports(sources: dict[str, str], diagnostics: list[Diagnostic]) -> dic
     for d in diagnostics:
         if d.span is not None and d.span.file not in sources:
             try:
-                sources[d.span.file] = Path(d.span.file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                data = read_source(Path(d.span.file), streams=False)
+            except OSError:
                 continue
+            sources[d.span.file] = data.decode("utf-8", "replace")
     return sources

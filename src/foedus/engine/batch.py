@@ -35,6 +35,7 @@ from foedus.engine.plan import Plan, compile_treaty
 from foedus.engine.results import build_result, explain
 from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
+from foedus.events.accept import RECORD_LIMIT
 from foedus.events.model import (
     FIRST_INSTANT,
     LAST_INSTANT,
@@ -108,11 +109,12 @@ class _Walk:
     by_columns: bool
     fmt: str | None = None
     name: str | None = None
+    limit: int = RECORD_LIMIT
     exact_ids: bool = False
 
     def reader(self) -> LogReader:
         return LogReader(self.path, self.plan.treaty, fmt=self.fmt, name=self.name,
-                         progress=self.progress, exact_ids=self.exact_ids)
+                         progress=self.progress, exact_ids=self.exact_ids, limit=self.limit)
 
     def state(self) -> RunState:
         return RunState(self.plan)
@@ -146,6 +148,7 @@ def run_file_full(
     by_columns: bool = True,
     fmt: str | None = None,
     name: str | None = None,
+    limit: int = RECORD_LIMIT,
 ) -> BatchRun:
     """:func:`run_file` with the problems of skipped records and the number of events.
 
@@ -155,7 +158,8 @@ def run_file_full(
     open rather than the history (``foedus run --format summary``);
     ``by_columns=False`` walks a table log event by event even when columns could;
     ``fmt`` names the log's format (jsonl, csv, parquet, arrow) when its suffix does not,
-    and ``name`` what messages call it (``<stdin>``, say).
+    and ``name`` what messages call it (``<stdin>``, say); ``limit`` is the most
+    characters a record may hold (``events.accept.RECORD_LIMIT``).
     """
     if as_of is not None and as_of.utcoffset() is None:
         raise ValueError(f"as of {as_of.isoformat()} has no time zone")
@@ -163,8 +167,11 @@ def run_file_full(
         raise ValueError(f"as of {as_of.isoformat()} is out of range")
     if as_of is not None:
         as_of = instant(as_of)
+    # A pipe can be read once only: its ids are checked as they come and its events are
+    # sorted as they are read, never by reading it again (see ``_run``).
+    once = not Path(path).is_file()
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
-                 verdicts, by_columns, fmt, name)
+                 verdicts, by_columns, fmt, name, limit, exact_ids=once)
     try:
         return _run(walk)
     except RepeatedIds:  # read again, naming each repeated id and where it was first
@@ -178,6 +185,8 @@ def _run(walk: _Walk) -> BatchRun:
     if (walk.by_columns and reader.tabular and not walk.keep_events
             and not reader.acceptor.mixed and columns.supports(walk.plan)):
         return _by_columns(walk, reader)
+    if walk.exact_ids and not Path(walk.path).is_file():
+        return _sorted(walk)  # a pipe: no second reading if it is out of order
     return _in_order(walk, reader)
 
 

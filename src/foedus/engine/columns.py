@@ -28,13 +28,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from foedus.engine.caches import Caches
+from foedus.engine.deadlines import elapsed_due
 from foedus.engine.matching import Test
 from foedus.engine.model import FIELDS, TIME_FIELDS, ObligationStatus, RunResult, TreatyStatus
 from foedus.engine.model import NonArising as PublicNonArising
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
 from foedus.engine.records import EachRecord, NonArising
 from foedus.engine.results import LazyTuple, View, instances, once
-from foedus.events.model import ONE_MICROSECOND, from_micros, micros
+from foedus.events.model import LAST_INSTANT, ONE_MICROSECOND, from_micros, micros
 from foedus.language.model import Quantifier, TriggerKind
 
 __all__ = ["evaluate", "supports"]
@@ -271,13 +272,12 @@ def _clause(
         for row in refused:
             at = from_micros(int(log.at[row]))
             missed.append((row, c.index, NonArising(at, c.index, c.id, ids[row], info.why)))
-    fixed_us = c.deadline.fixed // ONE_MICROSECOND
     actions = _Actions(plan, c, log, number)
     for k, info in enumerate(infos):
         if info is None or info.why is not None:
             continue
         owing = rows[which == k]
-        due = log.at[owing] + fixed_us
+        due = _due(log.at[owing], c)
         assert info.test is not None
         for place, party in enumerate(info.obligors):
             positions = actions.positions(info.test, number[party])
@@ -295,6 +295,17 @@ def _clause(
             out.state.append(state)
             out.settled.append(np.where(met, found, -1))
     return out
+
+
+LAST_US = micros(LAST_INSTANT)
+
+
+def _due(at_us: np.ndarray, c: ObligationPlan) -> np.ndarray:
+    """The due instants (microseconds) of deadlines of fixed length triggered at ``at_us``:
+    ``deadlines.elapsed_due`` over a column, the last instant where the sum is past it."""
+    assert c.deadline.fixed is not None
+    due: np.ndarray = np.minimum(at_us + c.deadline.fixed // ONE_MICROSECOND, LAST_US)
+    return due
 
 
 class _Actions:
@@ -382,7 +393,7 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
         owed = [info.beneficiary if info is not None else None for info in infos]
         trigger_ids = log.rows.column("id").take(pa.array(row))
         at = log.at[row]
-        due = at + c.deadline.fixed // ONE_MICROSECOND  # type: ignore[operator]
+        due = _due(at, c)
         fulfilled = state == 1
         settled_at = np.where(fulfilled, log.at[np.maximum(settled, 0)], due)
         settled_by = log.rows.column("id").take(pa.array(np.maximum(settled, 0)))
@@ -435,7 +446,8 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
             trigger_at = from_micros(int(log.at[row]))
             record = EachRecord(c, f"{c.id}/{ids[row]}/", info.obligors, info.beneficiary,
                                 ids[row], trigger_at, info.fields,
-                                trigger_at + c.deadline.fixed, info.test, info.bindings)
+                                elapsed_due(trigger_at, c.deadline.fixed), info.test,
+                                info.bindings)
             out.append(record)
         assert record is not None
         state = int(verdict.state[0][i])

@@ -15,6 +15,8 @@ Rules (``docs/semantics.md`` has the table):
 * ``by end of day N after X`` is the last instant (23:59:59.999999 local) of the N-th
   local calendar day after the anchor's day.
 * ``by DATE`` is that fixed instant.
+* A due time past the range of times (``language.model.LAST_INSTANT``, the end of
+  9999-12-30 UTC) is that last instant: such a deadline is never missed.
 
 Results are expressed in the deadline's zone, so a message reads in local time there;
 with the default zone ``UTC`` they keep the anchor's UTC offset instead, so they read in
@@ -28,25 +30,27 @@ datetime.datetime(2022, 2, 28, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='Europe/Kyiv')
 
 from __future__ import annotations
 
+import bisect
 import calendar as _calendar
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from foedus.language.model import Calendar, Deadline, DeadlineKind, Unit
+from foedus.language.model import LAST_INSTANT, Calendar, Deadline, DeadlineKind, Unit
 
 __all__ = [
     "add_business_days",
     "add_elapsed",
     "add_months",
     "due_at",
+    "elapsed_due",
     "end_of_day",
     "localize",
     "zone",
 ]
 
-LAST_INSTANT = time(23, 59, 59, 999999)
+DAY_END = time(23, 59, 59, 999999)
 DEFAULT_WORKDAYS = (0, 1, 2, 3, 4)
 
 
@@ -100,23 +104,37 @@ def add_business_days(
 ) -> date:
     """The ``n``-th working day after ``day`` (``n`` = 0 gives ``day`` itself).
 
+    Whole weeks are skipped at once (each holds the same workdays), then the holidays
+    that fell on workdays inside them are made up, so a count of years costs no more
+    than a count of days.
+
     >>> add_business_days(date(2022, 4, 1), 1, DEFAULT_WORKDAYS, frozenset())  # Friday
     datetime.date(2022, 4, 4)
+    >>> add_business_days(date(2022, 4, 1), 260, DEFAULT_WORKDAYS, frozenset())  # 52 weeks
+    datetime.date(2023, 3, 31)
     """
     days = set(workdays) or set(DEFAULT_WORKDAYS)
-    count = 0
+    off = sorted(h for h in holidays if h.weekday() in days)
+    left = n
+    while left > len(days):
+        weeks = (left - 1) // len(days)
+        end = day + timedelta(weeks=weeks)
+        # workdays in (day, end] that are holidays do not count
+        missed = bisect.bisect_right(off, end) - bisect.bisect_right(off, day)
+        left -= weeks * len(days) - missed
+        day = end
     one = timedelta(days=1)
-    while count < n:
+    while left > 0:
         day += one
         if day.weekday() in days and day not in holidays:
-            count += 1
+            left -= 1
     return day
 
 
 def end_of_day(anchor_at: datetime, n: int, tz: ZoneInfo) -> datetime:
     """The last instant of the ``n``-th local day after the local day of ``anchor_at``."""
     day = anchor_at.astimezone(tz).date() + timedelta(days=n)
-    return localize(datetime.combine(day, LAST_INSTANT), tz)
+    return localize(datetime.combine(day, DAY_END), tz)
 
 
 def due_at(
@@ -134,6 +152,30 @@ def due_at(
     Returns:
         A timezone-aware instant, or None when a relative deadline has no anchor.
     """
+    try:
+        due = _due_at(deadline, anchor_at, calendars)
+    except (OverflowError, ValueError):  # past year 9999 on the way
+        return LAST_INSTANT
+    return LAST_INSTANT if due is not None and due > LAST_INSTANT else due
+
+
+def elapsed_due(anchor_at: datetime, elapsed: timedelta) -> datetime:
+    """The due instant of a deadline of fixed length: ``anchor_at`` plus ``elapsed``, or
+    the last instant when that is past the range of times.
+
+    >>> elapsed_due(datetime(9999, 12, 1, tzinfo=UTC), timedelta(days=60)) == LAST_INSTANT
+    True
+    """
+    if elapsed > LAST_INSTANT - anchor_at:
+        return LAST_INSTANT
+    return add_elapsed(anchor_at, elapsed)
+
+
+def _due_at(
+    deadline: Deadline,
+    anchor_at: datetime | None,
+    calendars: Mapping[str, Calendar] | None,
+) -> datetime | None:
     kind = deadline.kind
     if kind is DeadlineKind.AT:
         return deadline.at
@@ -145,7 +187,7 @@ def due_at(
         return end_of_day(anchor_at, n, zone(deadline.zone))
     unit = duration.unit
     if unit is Unit.HOURS:
-        return _express(add_elapsed(anchor_at, timedelta(hours=n)), deadline.zone, anchor_at)
+        return _express(elapsed_due(anchor_at, timedelta(hours=n)), deadline.zone, anchor_at)
     if unit is Unit.BUSINESS_DAYS:
         cal = (calendars or {}).get(deadline.calendar or "")
         tz = zone(cal.zone if cal is not None else deadline.zone)

@@ -44,6 +44,7 @@ from foedus.language.model import (
     RoleSet,
     Treaty,
     Value,
+    ancestors,
 )
 
 Bound = tuple[Mapping[str, Any], datetime | None, str | None]
@@ -190,8 +191,9 @@ class Matcher:
     def __init__(self, treaty: Treaty) -> None:
         self.treaty = treaty
         children: dict[str, set[str]] = {t.name: {t.name} for t in treaty.territories}
+        parents = {t.name: t.parent for t in treaty.territories}
         for t in treaty.territories:
-            for ancestor in treaty.territory_ancestors(t.name):
+            for ancestor in ancestors(t.name, parents):
                 children.setdefault(ancestor, {ancestor}).add(t.name)
         self.inside: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in children.items()}
         self.kinds: dict[tuple[str, str], FieldKind] = {

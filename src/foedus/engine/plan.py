@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from foedus.engine.deadlines import add_elapsed, due_at
+from foedus.engine.deadlines import due_at, elapsed_due
 from foedus.engine.matching import MISSING, Bindings, Matcher, Test, fmt_value, obligors_label
 from foedus.events.model import instant
 from foedus.language.model import (
@@ -178,7 +178,7 @@ class DeadlinePlan:
         """The due instant for a clause triggered at ``at`` (None: no anchor to count from),
         as an instant that compares as one (``events.model.instant``)."""
         if self.fixed is not None and at is not None:
-            return instant(add_elapsed(at, self.fixed))
+            return instant(elapsed_due(at, self.fixed))
         due = due_at(self.spec, self.anchor(at, bindings), self.calendars)
         return instant(due) if due is not None else None
 

@@ -6,7 +6,7 @@ which applies the accepted :class:`Event` values. One acceptance rule
 first checked by columns (:mod:`foedus.events.tables`), which only speeds up reading.
 """
 
-from foedus.events.accept import Acceptor
+from foedus.events.accept import RECORD_LIMIT, Acceptor
 from foedus.events.model import Event, FieldValue
 from foedus.events.read import (
     LogReader,
@@ -18,6 +18,7 @@ from foedus.events.read import (
 from foedus.events.write import event_to_record, write_events
 
 __all__ = [
+    "RECORD_LIMIT",
     "Acceptor",
     "Event",
     "FieldValue",

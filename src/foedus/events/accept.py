@@ -36,12 +36,17 @@ from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event, FieldValue
 from foedus.events.where import Where
 from foedus.language.model import EventType, FieldKind, Treaty
 
-__all__ = ["RESERVED", "TIME_HINT", "Acceptor", "kind_of"]
+__all__ = ["RECORD_LIMIT", "RESERVED", "TIME_HINT", "Acceptor", "kind_of"]
 
 RESERVED = ("id", "at", "type")
 NESTED = frozenset({*RESERVED, "fields"})  # the keys of a record with nested fields
 TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
 NUMBER, TEXT = FieldKind.NUMBER, FieldKind.TEXT
+EXTRA_SHOWN = 5  # undeclared fields of one record named one by one
+RECORD_LIMIT = 1 << 20
+"""The most characters a record may hold: a line of JSON Lines or CSV, or one value of a
+table (an id, a text field). Text logs are read a line at a time within it, so a log
+cannot make a reader hold more than this of any one record; ``--max-record`` raises it."""
 
 # One field of a declared type: name, kind, the allowed values (None: any text).
 FieldSpec = tuple[str, FieldKind, frozenset[str] | None]
@@ -84,8 +89,10 @@ class Acceptor:
     be numeric text, and an empty cell means the field is absent.
     """
 
-    def __init__(self, treaty: Treaty, *, exact_ids: bool = True) -> None:
+    def __init__(self, treaty: Treaty, *, exact_ids: bool = True,
+                 limit: int = RECORD_LIMIT) -> None:
         self.treaty = treaty
+        self.limit = limit
         # Without exact ids, a repeated id is not looked for here: a reader that holds too
         # many ids for a dictionary checks them all at the end, and reads the log again
         # with exact ids when one repeats, for the messages (see ``events.read``).
@@ -174,9 +181,12 @@ class Acceptor:
 
     def _id(self, raw: Any, where: Where, problems: list[Diagnostic]) -> str | None:
         if type(raw) is str and raw and not raw.isspace():
-            if raw.isascii() or _unicode(raw):
+            if len(raw) > self.limit:
+                problems.append(_too_long("id", raw, self.limit, where, None))
+            elif raw.isascii() or _unicode(raw):
                 return raw
-            problems.append(_bad_text("id", raw, where, None))
+            else:
+                problems.append(_bad_text("id", raw, where, None))
             return None
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             return str(raw) if isinstance(raw, int) else _show(raw)
@@ -349,8 +359,12 @@ class Acceptor:
                 else:
                     values[name] = number
             elif type(raw) is str and ((allowed is not None and raw in allowed)
-                                       or (allowed is None and (raw.isascii() or _unicode(raw)))):
+                                       or (allowed is None and len(raw) <= self.limit
+                                           and (raw.isascii() or _unicode(raw)))):
                 values[name] = raw
+            elif type(raw) is str and allowed is None and len(raw) > self.limit:
+                problems.append(_too_long(f"field `{name}`", raw, self.limit, where, context,
+                                          name))
             elif type(raw) is str and allowed is None:
                 problems.append(_bad_text(f"field `{name}`", raw, where, context, name))
             else:
@@ -366,18 +380,28 @@ class Acceptor:
         problems: list[Diagnostic],
     ) -> None:
         etype = self.types[type_name]
-        declared = [f.name for f in etype.fields]
-        for name in given:
-            if etype.field(name) is None:
-                guess = did_you_mean(name, [d for d in declared if d not in given])
-                problems.append(error(
-                    "event-extra-field",
-                    f"event type `{type_name}` has no field `{name}`",
-                    where.span(name),
-                    context=context,
-                    notes=(f"`{type_name}` is declared as {type_name}({_signature(etype)})",),
-                    suggestion=f"did you mean `{guess}`?" if guess else "remove the field",
-                ))
+        declared = self.names[type_name]
+        extra = [name for name in given if name not in declared]
+        unused = [f.name for f in etype.fields if f.name not in given]
+        for name in extra[:EXTRA_SHOWN]:
+            guess = did_you_mean(name, unused)
+            problems.append(error(
+                "event-extra-field",
+                f"event type `{type_name}` has no field `{name}`",
+                where.span(name),
+                context=context,
+                notes=(f"`{type_name}` is declared as {type_name}({_signature(etype)})",),
+                suggestion=f"did you mean `{guess}`?" if guess else "remove the field",
+            ))
+        if len(extra) > EXTRA_SHOWN:
+            problems.append(error(
+                "event-extra-field",
+                f"event type `{type_name}` has no field of {len(extra) - EXTRA_SHOWN:,} "
+                "more names given",
+                where.span(),
+                context=context,
+                suggestion="give only the declared fields",
+            ))
 
     def _bad_value(
         self,
@@ -442,6 +466,17 @@ def _bad_text(what: str, raw: str, where: Where, context: str | None,
         where.span(key),
         context=context,
         suggestion="write valid UTF-8; a lone surrogate such as \\ud800 is not a character",
+    )
+
+
+def _too_long(what: str, raw: str, limit: int, where: Where, context: str | None,
+              key: str = "id") -> Diagnostic:
+    return error(
+        "event-too-large",
+        f"{what} holds {len(raw):,} characters; the limit is {limit:,}",
+        where.span(key),
+        context=context,
+        suggestion="raise the limit with --max-record if records this large are meant",
     )
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import NamedTuple
 
+from foedus.language import model as m
+
 __all__ = [
     "EPOCH",
     "FIRST_INSTANT",
@@ -31,10 +33,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-# The instants an event may have: a day inside the range of ``datetime``, so that every
-# zone can show them.
-FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
-LAST_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+# The instants an event may have (the language's range of times, ``language.model``).
+FIRST_INSTANT = m.FIRST_INSTANT
+LAST_INSTANT = m.LAST_INSTANT
 
 
 def instant(at: datetime) -> datetime:

@@ -18,18 +18,19 @@ means: :func:`load_events` is all or nothing unless ``skip_invalid`` is set.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from foedus.diagnostics import Diagnostic, EventError, error
-from foedus.events.accept import Acceptor
+from foedus.events.accept import RECORD_LIMIT, Acceptor
 from foedus.events.model import Event
 from foedus.events.tables import CheckedBatch, check_batch, table_batches
-from foedus.events.text import RawRecord, csv_records, jsonl_records
+from foedus.events.text import RawRecord, bounded_lines, csv_records, jsonl_records
 from foedus.language.model import Treaty
 
 __all__ = [
@@ -96,6 +97,7 @@ class LogReader:
         progress: called after every batch.
         exact_ids: look for repeated ids record by record (else all at once at the end).
         name: what messages call the log, when not its path.
+        limit: the most characters of a record (``accept.RECORD_LIMIT``).
 
     Raises (when iterated):
         EventError: the file is missing or unreadable as its format.
@@ -111,13 +113,15 @@ class LogReader:
         progress: Progress | None = None,
         exact_ids: bool = True,
         name: str | None = None,
+        limit: int = RECORD_LIMIT,
     ) -> None:
         self.path = Path(path)
+        self.limit = limit
         self.file = name or str(path)  # what messages call the log ("<stdin>", say)
         self.fmt = fmt or event_format(path)
         self.text = text
         self.treaty = treaty
-        self.acceptor = Acceptor(treaty, exact_ids=exact_ids)
+        self.acceptor = Acceptor(treaty, exact_ids=exact_ids, limit=limit)
         self.ids: list[pa.Array] = []  # accepted ids, when they are checked at the end
         self.progress = progress
         self.problems: list[Diagnostic] = []
@@ -199,9 +203,10 @@ class LogReader:
         except OSError as exc:
             raise EventError([file_unreadable(self.file, exc)]) from None
 
-    def _records(self, lines: Iterable[str]) -> Iterator[RawRecord]:
+    def _records(self, f: IO[str]) -> Iterator[RawRecord]:
+        lines = bounded_lines(f, self.limit)
         if self.fmt == "csv":
-            return csv_records(lines, self.file)
+            return csv_records(lines, self.file, self.limit)
         return jsonl_records(lines, self.file)
 
     def _accept(self, chunk: list[RawRecord]) -> list[Event]:

@@ -14,6 +14,7 @@ zone, or text in ISO 8601 with an offset; times are kept to the microsecond.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,7 +101,7 @@ def _check_times(file: str, table: pa.Table, first: int) -> None:
 
 def _check_columns(file: str, names: list[str]) -> None:
     missing = [c for c in RESERVED if c not in names]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
     problems = []
     if missing:
         problems.append(error(
@@ -208,7 +209,7 @@ def micros_to_times(micros: list[int]) -> list[datetime]:
 def check_batch(table: pa.Table, acceptor: Acceptor, file: str, first_row: int) -> CheckedBatch:
     """Accept the rows of ``table`` (whose first row is row ``first_row`` of the file)."""
     n = table.num_rows
-    ids, suspect = _ids(table)
+    ids, suspect = _ids(table, acceptor.limit)
     at, more = _times(table)
     suspect = pc.or_(suspect, more)
     types = _plain(table.column("type"))
@@ -259,8 +260,9 @@ def _judge(acceptor: Acceptor, table: pa.Table, names: list[str], file: str, lin
         accepted.append(event)
 
 
-def _ids(table: pa.Table) -> tuple[pa.Array, pa.Array]:
-    """The id column as text, and the rows whose id the columns cannot vouch for."""
+def _ids(table: pa.Table, limit: int) -> tuple[pa.Array, pa.Array]:
+    """The id column as text, and the rows whose id the columns cannot vouch for (blank,
+    or longer than the record limit)."""
     n = table.num_rows
     ids = _plain(table.column("id"))
     if pa.types.is_integer(ids.type):
@@ -268,7 +270,7 @@ def _ids(table: pa.Table) -> tuple[pa.Array, pa.Array]:
     elif not _is_text(ids.type):
         return pa.nulls(n, pa.string()), _all(n)
     blank = pc.or_(pc.equal(pc.binary_length(ids), 0), pc.utf8_is_space(ids))
-    return ids, pc.fill_null(blank, True)
+    return ids, pc.fill_null(pc.or_(blank, _longer(ids, limit)), True)
 
 
 def _times(table: pa.Table) -> tuple[pa.Array, pa.Array]:
@@ -359,19 +361,30 @@ def _fields(
             elif allowed is not None:
                 inside = pc.is_in(out[decl.name], value_set=pa.array(list(allowed), pa.string()))
                 ok = pc.and_(ok, pc.fill_null(inside, False))
+            elif _is_text(out[decl.name].type):
+                ok = pc.and_(ok, pc.invert(_longer(out[decl.name], acceptor.limit)))
             suspect = pc.or_(suspect, pc.and_(is_type, pc.invert(ok)))
     return out, suspect
 
 
+def _longer(text: pa.Array, limit: int) -> pa.Array:
+    """Where ``text`` holds more than ``limit`` characters (null stays null)."""
+    return pc.greater(pc.utf8_length(text), limit)
+
+
 def _row(table: pa.Table, names: list[str], i: int) -> dict[str, Any]:
-    """Row ``i`` as a record for the rule; a value Python cannot hold is shown as text."""
+    """Row ``i`` as a record for the rule; a value Python cannot hold (a time past year
+    9999) is shown as text, or as its type when even that fails."""
     out: dict[str, Any] = {}
     for name, column in zip(names, table.columns, strict=True):
         scalar = column[i]
         try:
             out[name] = scalar.as_py()
         except (ValueError, OverflowError, pa.ArrowException):
-            out[name] = str(scalar)
+            try:
+                out[name] = str(scalar)
+            except (ValueError, OverflowError, pa.ArrowException):
+                out[name] = f"<{scalar.type}>"
     return out
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
-from foedus.diagnostics import Diagnostic, Span, error
-from foedus.events.accept import RESERVED
+from foedus.diagnostics import Diagnostic, EventError, Span, error
+from foedus.events.accept import RECORD_LIMIT, RESERVED
 from foedus.events.where import Where
 
 if TYPE_CHECKING:
     from _csv import Reader  # what csv.reader returns (no public name in csv)
 
-__all__ = ["RawRecord", "csv_records", "jsonl_records"]
+__all__ = ["Overlong", "RawRecord", "bounded_lines", "csv_records", "jsonl_records"]
 
 
 class RawRecord(NamedTuple):
@@ -35,7 +36,40 @@ class RawRecord(NamedTuple):
 # the C scanner that json.loads wraps (typeshed does not list the attribute)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _SPACE = " \t\n\r"
-CELL_LIMIT = 64 * 2**20  # a CSV cell may hold as much as a JSON Lines value
+
+
+class Overlong(NamedTuple):
+    """A line longer than the record limit: its start, and the limit it passed."""
+
+    start: str
+    limit: int
+
+
+def bounded_lines(f: IO[str], limit: int = RECORD_LIMIT) -> Iterator[str | Overlong]:
+    """The lines of ``f``, each read within ``limit`` characters. A longer line comes out
+    as :class:`Overlong` and ends the lines: the rest of it is not read, so that no line,
+    however long (or endless, as ``/dev/zero``), is held whole or waited for."""
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(("\n", "\r")):
+            yield line
+            continue
+        yield Overlong(line[:200], limit)
+        return
+
+
+def _overlong(file: str, number: int, line: Overlong) -> EventError:
+    """The end of a text log at a line too long to read: the log cannot be read past it,
+    so no run goes on without the rest (not even one that skips invalid records)."""
+    return EventError([error(
+        "event-too-large",
+        f"line {number} is longer than the limit of {line.limit:,} characters; the log "
+        "is not read past it",
+        Span.point(file, number, 1),
+        suggestion="raise the limit with --max-record if records this large are meant",
+    )])
 
 
 def _loads(line: str) -> Any:
@@ -53,10 +87,13 @@ def _loads(line: str) -> Any:
     return value
 
 
-def jsonl_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
+def jsonl_records(lines: Iterable[str | Overlong], file: str) -> Iterator[RawRecord]:
     """One record per non-blank line of JSON Lines text."""
     loads = _loads
     for number, line in enumerate(lines, start=1):
+        if type(line) is Overlong:
+            raise _overlong(file, number, line)
+        assert isinstance(line, str)
         if not line or line.isspace():
             continue
         line = line.rstrip("\r\n")
@@ -83,23 +120,39 @@ def jsonl_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
         yield RawRecord(record, where, False)
 
 
-def csv_records(lines: Iterable[str], file: str) -> Iterator[RawRecord]:
-    """One record per non-empty row of CSV text with a header line; cells stay text."""
-    raw_lines: list[str] = []
+def csv_records(lines: Iterable[str | Overlong], file: str,
+                limit: int = RECORD_LIMIT) -> Iterator[RawRecord]:
+    """One record per non-empty row of CSV text with a header line; cells stay text.
 
-    def remember(source: Iterable[str]) -> Iterator[str]:
+    A line longer than the record limit ends the file with a problem: where the next row
+    begins is not known (a quoted cell may hold line breaks).
+    """
+    raw_lines: list[str] = []
+    overlong: list[Overlong] = []
+
+    def remember(source: Iterable[str | Overlong]) -> Iterator[str]:
         for line in source:
+            if type(line) is Overlong:
+                overlong.append(line)
+                return
+            assert isinstance(line, str)
             raw_lines.append(line.rstrip("\r\n"))
             yield line
 
-    csv.field_size_limit(CELL_LIMIT)
+    csv.field_size_limit(limit)  # a cell whose quote never closes would be the whole file
     reader = csv.reader(remember(lines))
+    yield from _csv_rows(reader, raw_lines, file)
+    if overlong:
+        raise _overlong(file, reader.line_num + 1, overlong[0])
+
+
+def _csv_rows(reader: Reader, raw_lines: list[str], file: str) -> Iterator[RawRecord]:
     header_row = next(reader, None)
     if header_row is None:
         return
     header = tuple(h.strip() for h in header_row)
     missing = [c for c in RESERVED if c not in header]
-    twice = sorted({h for h in header if header.count(h) > 1})
+    twice = sorted(h for h, k in Counter(header).items() if k > 1)
     first = raw_lines[0] if raw_lines else ""
     if missing:
         yield RawRecord(None, Where(file, 1), True, error(

@@ -48,6 +48,19 @@ class NestingError(Exception):
     """Raised when expressions nest deeper than MAX_NESTING."""
 
 
+MAX_NUMBER_CHARS = 30
+"""The longest number literal: every count, duration and amount fits, and no number
+reaches Python's limit on converting long digit strings."""
+
+
+class NumberTooLong(Exception):
+    """Raised for a number literal longer than MAX_NUMBER_CHARS."""
+
+    def __init__(self, number: ast.Number) -> None:
+        super().__init__(number.raw[:40])
+        self.number = number
+
+
 class _VerdictSource(NamedTuple):
     """``violated(clause)`` as the source of a trigger, before the trigger is built."""
 
@@ -200,7 +213,10 @@ class TreeToAst:
 
     def _number(self, item: object) -> ast.Number:
         tok = _token(item)
-        return ast.Number(str(tok), self._s(tok))
+        number = ast.Number(str(tok), self._s(tok))
+        if len(number.raw) > MAX_NUMBER_CHARS:
+            raise NumberTooLong(number)
+        return number
 
     def _date(self, item: object) -> ast.DateLit:
         tok = _token(item)

@@ -9,7 +9,7 @@ export (``foedus check FILE --json``).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -218,6 +218,24 @@ class Unit(StrEnum):
     BUSINESS_DAYS = "business_days"
 
 
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+"""The range of times, of events, dates in a treaty and due times alike: a day inside the
+range of ``datetime`` on each side, so that every zone can show them. A due time past the
+end is the end (``engine.deadlines``)."""
+
+LONGEST_DEADLINE = {
+    Unit.HOURS: 87_658_200,
+    Unit.DAYS: 3_652_425,
+    Unit.WEEKS: 521_775,
+    Unit.MONTHS: 120_000,
+    Unit.YEARS: 10_000,
+    Unit.BUSINESS_DAYS: 3_652_425,
+}
+"""The longest deadline in each unit: 10,000 years, the whole range of times an event may
+have (0001 to 9999). A longer one could never be reached; the checker refuses it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     amount: int
@@ -380,12 +398,19 @@ class Treaty:
     def territory_ancestors(self, name: str) -> tuple[str, ...]:
         """The territory itself and every territory containing it, innermost first."""
         parents = {t.name: t.parent for t in self.territories}
-        chain: list[str] = []
-        current: str | None = name
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        return tuple(chain)
+        return ancestors(name, parents)
+
+
+def ancestors(name: str, parents: dict[str, str | None]) -> tuple[str, ...]:
+    """``name`` and every territory containing it in ``parents``, innermost first."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    current: str | None = name
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = parents.get(current)
+    return tuple(chain)
 
 
 # ---------------------------------------------------------------- JSON export

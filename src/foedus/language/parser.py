@@ -8,8 +8,11 @@ statement is parsed on its own: one bad clause does not hide the next.
 
 from __future__ import annotations
 
+import errno
 import gc
+import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +27,13 @@ from lark.exceptions import (
 
 from foedus.diagnostics import Diagnostic, Span, error
 from foedus.language import ast
-from foedus.language.from_tree import MAX_NESTING, NestingError, TreeToAst
+from foedus.language.from_tree import (
+    MAX_NESTING,
+    MAX_NUMBER_CHARS,
+    NestingError,
+    NumberTooLong,
+    TreeToAst,
+)
 from foedus.language.syntax_errors import syntax_diagnostic
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
@@ -55,13 +64,31 @@ class ParseResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def read_source(path: Path, *, streams: bool = True) -> bytes:
+    """The bytes of the source at ``path``, at most one more than ``MAX_SOURCE_BYTES``:
+    enough for :func:`decode_source` to refuse a file that is too large without reading
+    all of it (``/dev/zero`` never ends).
+
+    A folder is refused (``IsADirectoryError``). A pipe or a device is read as a stream
+    when ``streams`` is true (a treaty named on the command line); otherwise only a
+    regular file is read (an ``import``, which must not wait on a pipe for ever).
+    """
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file", str(path))
+    if not streams and not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "it is not a regular file", str(path))
+    with open(path, "rb") as file:
+        return file.read(MAX_SOURCE_BYTES + 1)
+
+
 def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
     """Turn raw bytes into text, or explain why they are not a Foedus source."""
     if len(data) > MAX_SOURCE_BYTES:
         return None, [
             error(
                 "file-too-large",
-                f"the file is {len(data):,} bytes; the limit is {MAX_SOURCE_BYTES:,} bytes",
+                f"the file is larger than the limit of {MAX_SOURCE_BYTES:,} bytes",
                 Span.point(file, 1, 1),
                 suggestion="split the treaty and `import` shared declarations",
             )
@@ -192,6 +219,14 @@ def _parse_chunk(chunk: str, line0: int, file: str) -> tuple[list[ast.Statement]
         statements = TreeToAst(file, line0).statements(tree)
     except (NestingError, RecursionError):
         return [], [_too_deep(file, line0)]
+    except NumberTooLong as exc:
+        return [], [error(
+            "number-too-long",
+            f"a number may have at most {MAX_NUMBER_CHARS} characters; this one has "
+            f"{len(exc.number.raw):,}",
+            exc.number.span,
+            suggestion="no count, deadline or amount needs more digits",
+        )]
     return statements, []
 
 

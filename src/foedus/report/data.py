@@ -81,6 +81,15 @@ def _span(delta: timedelta) -> str:
     return text or "0m"
 
 
+def minutes(at: datetime) -> str:
+    """A time to the minute as its wall clock reads, the year in four digits.
+
+    >>> minutes(datetime(1, 1, 2, 7, 5))
+    '0001-01-02 07:05'
+    """
+    return at.isoformat(sep=" ", timespec="minutes")[:16]
+
+
 def short_time(at: datetime) -> str:
     """A compact time for tables, keeping the offset it was given in.
 
@@ -89,7 +98,7 @@ def short_time(at: datetime) -> str:
     '2022-04-04 07:00 +00:00'
     """
     offset = at.isoformat()[-6:] if at.utcoffset() is not None else ""
-    return f"{at.strftime('%Y-%m-%d %H:%M')} {offset}".rstrip()
+    return f"{minutes(at)} {offset}".rstrip()
 
 
 def explanation_to_json(e: Explanation) -> dict[str, Any]:

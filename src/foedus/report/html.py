@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 from foedus.engine.model import DecisionInstance, Explanation, ObligationInstance, RunResult
-from foedus.events.model import Event
+from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event
 from foedus.report.data import (
+    minutes,
     sorted_decisions,
     sorted_obligations,
     status_counts,
@@ -142,14 +143,20 @@ def _legend() -> str:
 
 
 def _bounds(obligations: list[ObligationInstance], as_of: datetime) -> tuple[datetime, datetime]:
+    """The span of the timeline: every time shown, an hour at least, a margin each side;
+    never past the range of times (a deadline may be due at its very end)."""
     times = [as_of]
     for o in obligations:
         times.extend(t for t in (o.triggered_at, o.due_at, o.settled_at) if t is not None)
     start, end = min(times), max(times)
-    if end - start < timedelta(hours=1):
-        end = start + timedelta(hours=1)
+    hour = timedelta(hours=1)
+    if end - start < hour:
+        if LAST_INSTANT - start >= hour:
+            end = start + hour
+        else:
+            start = end - hour
     pad = (end - start) * 0.03
-    return start - pad, end + pad
+    return start - min(pad, start - FIRST_INSTANT), end + min(pad, LAST_INSTANT - end)
 
 
 def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
@@ -175,7 +182,7 @@ def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
         )
         out.append(
             f'<text x="{px:.1f}" y="{TOP - 10}" text-anchor="middle" fill="#666">'
-            f"{escape(at.astimezone(UTC).strftime('%Y-%m-%d %H:%M'))}</text>"
+            f"{escape(minutes(at.astimezone(UTC)))}</text>"
         )
     if not shown:
         out.append(f'<text x="{LEFT}" y="{TOP + 14}" fill="#777">no obligations arose</text>')

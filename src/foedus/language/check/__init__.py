@@ -17,7 +17,7 @@ from foedus.language import model as m
 from foedus.language.check.clauses import check_clauses
 from foedus.language.check.imports import Reader, resolve_imports
 from foedus.language.check.symbols import collect_symbols, parse_zone
-from foedus.language.parser import decode_source, parse
+from foedus.language.parser import decode_source, parse, read_source
 
 __all__ = ["CheckResult", "check_file", "check_module", "check_source"]
 
@@ -36,7 +36,7 @@ class CheckResult:
 
 
 def _read(path: Path) -> bytes:
-    return path.read_bytes()
+    return read_source(path)
 
 
 def check_module(

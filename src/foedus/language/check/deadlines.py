@@ -23,9 +23,20 @@ def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | 
     raw = d.raw
     try:
         if "T" not in raw:
-            return _day_bound(date.fromisoformat(raw), scope.zone, end_of_day)
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+            value = _day_bound(date.fromisoformat(raw), scope.zone, end_of_day)
+        else:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if value.tzinfo is not None and not m.FIRST_INSTANT <= value <= m.LAST_INSTANT:
+            scope.err(
+                "time-out-of-range",
+                f"`{raw}` is outside the range of times",
+                d.span,
+                suggestion=f"a time must lie between {m.FIRST_INSTANT.date()} and "
+                f"{m.LAST_INSTANT.date()}",
+            )
+            return None
+    except (ValueError, OverflowError):
+        # OverflowError: a day at the end of the calendar, shifted by its zone's offset
         scope.err("invalid-date", f"`{raw}` is not a valid date or time", d.span)
         return None
     if value.tzinfo is None:
@@ -75,6 +86,16 @@ def resolve_deadline(
             f"a deadline must be a positive whole number of {d.unit.replace('_', ' ')}, "
             f"not `{d.amount.raw}`",
             d.amount.span,
+        )
+        ok = False
+    elif int(d.amount.raw) > m.LONGEST_DEADLINE[m.Unit(d.unit)]:
+        longest = m.LONGEST_DEADLINE[m.Unit(d.unit)]
+        scope.err(
+            "deadline-too-long",
+            f"a deadline may be at most {longest:,} {d.unit.replace('_', ' ')} (10,000 "
+            f"years), not `{d.amount.raw}`",
+            d.amount.span,
+            suggestion="no event can come that late: times run from year 1 to 9999",
         )
         ok = False
     if trigger is None:

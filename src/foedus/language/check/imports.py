@@ -6,6 +6,7 @@ declarations only (parties, roles, groups, territories, events, calendars).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,11 @@ def resolve_imports(
             if target in seen:
                 continue
             try:
+                # Only a regular file is read: a pipe would wait for ever, a device
+                # may never end. (A file that does not exist is the reader's to refuse.)
+                if target.exists() and not target.is_file():
+                    kind = "a folder" if target.is_dir() else "not a regular file"
+                    raise OSError(errno.EINVAL, f"it is {kind}", str(target))
                 data = read(target)
             except OSError as exc:
                 diagnostics.append(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from foedus.diagnostics import Diagnostic, Span, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
+from foedus.language.check.chains import depths
 
 BUILTIN_TYPES = ("party", "territory", "text", "number")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -185,36 +186,51 @@ def _unknown(name: ast.Name, kind: str, pool: list[str]) -> Diagnostic:
     )
 
 
+MAX_DEPTH = 64
+"""The deepest nesting of territories within territories, and the longest chain of
+clauses triggered by verdicts: far more than any treaty needs, and it keeps every walk
+up or down them short (see ``chains``)."""
+
+
 def _expand_groups(table: Symbols, diags: list[Diagnostic]) -> None:
-    """Groups may contain parties and other groups; expand them, rejecting cycles."""
+    """Groups may contain parties and other groups; expand them, rejecting cycles.
 
-    def expand(name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
-        if name in table.group_members:
-            return table.group_members[name]
-        members: list[str] = []
-        for member in table.groups[name]:
-            if member.text in table.parties:
-                members.append(member.text)
-            elif member.text in table.groups:
-                if member.text in stack or member.text == name:
-                    diags.append(
-                        error(
-                            "group-cycle",
-                            f"group `{member.text}` contains itself",
-                            member.span,
-                            suggestion="a group may contain other groups, but never itself",
-                        )
-                    )
-                    continue
-                members.extend(expand(member.text, (*stack, name)))
-            else:
+    Depth first with a stack of its own rather than the call stack, so that groups nested
+    however deep (in whatever order they are declared) are expanded, each once.
+    """
+    done = table.group_members
+    for root in table.groups:
+        if root in done:
+            continue
+        frames = [(root, iter(table.groups[root]), list[str]())]
+        open_groups = {root}
+        while frames:
+            name, members, found = frames[-1]
+            member = next(members, None)
+            if member is None:
+                frames.pop()
+                open_groups.discard(name)
+                done[name] = tuple(sorted(set(found)))
+                if frames:
+                    frames[-1][2].extend(done[name])
+            elif member.text in table.parties:
+                found.append(member.text)
+            elif member.text not in table.groups:
                 diags.append(_unknown(member, "party", list(table.parties)))
-        result = tuple(sorted(set(members)))
-        table.group_members[name] = result
-        return result
-
-    for group in list(table.groups):
-        expand(group, ())
+            elif member.text in open_groups:
+                diags.append(
+                    error(
+                        "group-cycle",
+                        f"group `{member.text}` contains itself",
+                        member.span,
+                        suggestion="a group may contain other groups, but never itself",
+                    )
+                )
+            elif member.text in done:
+                found.extend(done[member.text])
+            else:
+                frames.append((member.text, iter(table.groups[member.text]), []))
+                open_groups.add(member.text)
 
 
 def _check_territories(stmts: list[ast.Statement], table: Symbols, diags: list[Diagnostic]) -> None:
@@ -224,24 +240,29 @@ def _check_territories(stmts: list[ast.Statement], table: Symbols, diags: list[D
         for t in s.items:
             if t.parent is not None and t.parent.text not in table.territories:
                 diags.append(_unknown(t.parent, "territory", list(table.territories)))
-    # Containment must be a tree: no territory may (transitively) contain itself.
+    # Containment must be a tree (no territory within itself), and not too deep.
     parents = {t.name: t.parent for t in table.territories.values()}
-    for name, territory in table.territories.items():
-        seen = {name}
-        current = parents.get(name)
-        while current is not None:
-            if current in seen:
-                diags.append(
-                    error(
-                        "territory-cycle",
-                        f"territory `{name}` ends up within itself",
-                        territory.span,
-                        suggestion="containment must form a tree",
-                    )
+    for name, depth in depths(parents).items():
+        territory = table.territories[name]
+        if depth is None:
+            diags.append(
+                error(
+                    "territory-cycle",
+                    f"territory `{name}` ends up within itself",
+                    territory.span,
+                    suggestion="containment must form a tree",
                 )
-                break
-            seen.add(current)
-            current = parents.get(current)
+            )
+        elif depth == MAX_DEPTH:  # the first too deep on its chain: one error per chain
+            diags.append(
+                error(
+                    "territory-too-deep",
+                    f"territory `{name}` is within {MAX_DEPTH} others; territories may nest "
+                    f"{MAX_DEPTH} deep at most",
+                    territory.span,
+                    suggestion="place it within a territory nearer the top",
+                )
+            )
 
 
 def _event_type(s: ast.EventDecl, diags: list[Diagnostic]) -> m.EventType:
@@ -312,7 +333,9 @@ def _field_type(t: ast.FieldTypeAst, diags: list[Diagnostic]) -> m.FieldType:
 def parse_zone(zone: ast.Text, diags: list[Diagnostic]) -> str:
     try:
         ZoneInfo(zone.value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name the zone database reads as a path it cannot open (a folder
+        # such as "Europe", a name too long for the file system).
         diags.append(
             error(
                 "unknown-zone",

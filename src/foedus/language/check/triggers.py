@@ -7,10 +7,11 @@ in a ring.
 
 from __future__ import annotations
 
-from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.diagnostics import Diagnostic, Span, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
-from foedus.language.check.symbols import ALL_PARTIES, Symbols, article
+from foedus.language.check.chains import depths, rings
+from foedus.language.check.symbols import ALL_PARTIES, MAX_DEPTH, Symbols, article
 from foedus.language.check.values import Binding, Scope, resolve_guard, resolve_pattern
 
 PARTY = m.FieldType(m.FieldKind.PARTY)
@@ -36,22 +37,28 @@ def _event_fields(symbols: Symbols, event: str) -> dict[str, m.FieldType]:
 
 
 def _causing_fields(
-    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols, seen: frozenset[str]
+    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols
 ) -> dict[str, m.FieldType]:
-    """Fields available on a verdict of clause ``name``: those of the event that caused it."""
-    c = by_name.get(name)
-    if c is None or name in seen:
-        return {}
-    b = c.body
-    if isinstance(b, ast.ProhibitionAst):
-        return _event_fields(symbols, b.action.event.text)
-    trigger = getattr(b, "trigger", None)
-    if trigger is None:
-        return {}
-    if trigger.pattern is not None:
-        return _event_fields(symbols, trigger.pattern.event.text)
-    if trigger.clause is not None:
-        return _causing_fields(trigger.clause.text, by_name, symbols, seen | {name})
+    """Fields available on a verdict of clause ``name``: those of the event that caused it,
+    found by following verdict triggers back (at most ``MAX_DEPTH`` of them: a longer
+    chain is an error of its own, see :func:`verdict_cycles`)."""
+    seen: set[str] = set()
+    while name not in seen and len(seen) <= MAX_DEPTH:
+        seen.add(name)
+        c = by_name.get(name)
+        if c is None:
+            return {}
+        b = c.body
+        if isinstance(b, ast.ProhibitionAst):
+            return _event_fields(symbols, b.action.event.text)
+        trigger = getattr(b, "trigger", None)
+        if trigger is None:
+            return {}
+        if trigger.pattern is not None:
+            return _event_fields(symbols, trigger.pattern.event.text)
+        if trigger.clause is None:
+            return {}
+        name = trigger.clause.text
     return {}
 
 
@@ -121,7 +128,7 @@ def resolve_trigger(
     if t.binding is not None and not _binding_ok(t.binding, scope):
         return None
     if t.binding is not None:
-        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols, frozenset()))
+        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols))
         if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
             fields["obligor"] = PARTY
             fields["beneficiary"] = PARTY
@@ -150,32 +157,35 @@ def _binding_ok(binding: ast.Name, scope: Scope) -> bool:
 def verdict_cycles(
     clauses: list[ast.ClauseDecl], by_name: dict[str, ast.ClauseDecl]
 ) -> list[Diagnostic]:
-    """Clauses triggered by each other's verdicts in a ring would re-arise without end."""
-    edges: dict[str, str] = {}
+    """Clauses triggered by each other's verdicts in a ring would re-arise without end; a
+    chain of them longer than ``MAX_DEPTH`` is refused too (one error per chain)."""
+    edges: dict[str, str | None] = {}
     for c in clauses:
         trigger = getattr(c.body, "trigger", None)
         if trigger is not None and trigger.clause is not None:
             edges[c.name.text] = trigger.clause.text
     diags: list[Diagnostic] = []
-    reported: set[str] = set()
-    for start in edges:
-        chain = [start]
-        current = edges.get(start)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = edges.get(current)
-        if current == start and start not in reported and len(chain) > 1:
-            reported.update(chain)
-            decl = by_name[start]
-            trig = getattr(decl.body, "trigger", None)
-            diags.append(
-                error(
-                    "trigger-cycle",
-                    "these clauses trigger each other in a ring: "
-                    + " -> ".join([*chain, start]),
-                    trig.clause.span if trig and trig.clause else decl.name.span,
-                    suggestion="a reparation clause must not be the cause of its own trigger",
-                )
-            )
+    for name, depth in depths(edges).items():
+        if depth == MAX_DEPTH:
+            diags.append(error(
+                "trigger-too-deep",
+                f"clause `{name}` is triggered through {MAX_DEPTH + 1} verdicts of other clauses "
+                f"in a row; {MAX_DEPTH} is the most",
+                _trigger_span(by_name[name]),
+                suggestion="trigger reparation clauses from the clause that failed, not "
+                "from a long chain",
+            ))
+    for ring in rings(edges):
+        if len(ring) > 1:  # a clause triggered by its own verdict is refused where it is
+            diags.append(error(
+                "trigger-cycle",
+                "these clauses trigger each other in a ring: " + " -> ".join([*ring, ring[0]]),
+                _trigger_span(by_name[ring[0]]),
+                suggestion="a reparation clause must not be the cause of its own trigger",
+            ))
     return diags
 
+
+def _trigger_span(decl: ast.ClauseDecl) -> Span:
+    trig = getattr(decl.body, "trigger", None)
+    return trig.clause.span if trig and trig.clause else decl.name.span
