@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,8 @@ __all__ = ["RECORD_LIMIT", "RESERVED", "TIME_HINT", "Acceptor", "kind_of"]
 RESERVED = ("id", "at", "type")
 NESTED = frozenset({*RESERVED, "fields"})  # the keys of a record with nested fields
 TIME_HINT = "write an ISO 8601 time with a UTC offset, such as 2022-03-29T10:00:00+03:00"
+RANGE_HINT = "a time must lie between 0001-01-02 and 9999-12-30 in UTC"
+_BEYOND_YEARS = re.compile(r"\s*([+-]?[0-9]{5,}|0000)-")  # a year no datetime holds
 NUMBER, TEXT = FieldKind.NUMBER, FieldKind.TEXT
 EXTRA_SHOWN = 5  # undeclared fields of one record named one by one
 RECORD_LIMIT = 1 << 20
@@ -214,8 +217,12 @@ class Acceptor:
             try:
                 parsed = datetime.fromisoformat(raw.strip())
             except ValueError:
-                problem = error("event-bad-time", f"cannot read time `{raw}`",
-                                where.span("at", raw), context=context, suggestion=TIME_HINT)
+                beyond = _BEYOND_YEARS.match(raw) is not None
+                problem = error(
+                    "event-bad-time",
+                    f"time `{raw}` is out of range" if beyond else f"cannot read time `{raw}`",
+                    where.span("at", raw), context=context,
+                    suggestion=RANGE_HINT if beyond else TIME_HINT)
         elif isinstance(raw, datetime):
             parsed = raw
         elif raw is None or raw == "":
@@ -232,7 +239,7 @@ class Acceptor:
                 "is out of range",
                 where.span("at", raw if isinstance(raw, str) else None),
                 context=context,
-                suggestion="a time must lie between 0001-01-02 and 9999-12-30 in UTC",
+                suggestion=RANGE_HINT,
             )
         if parsed is not None and (parsed.tzinfo is None or parsed.utcoffset() is None):
             shown = raw.isoformat() if isinstance(raw, datetime) else _show(raw)

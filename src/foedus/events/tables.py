@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -362,7 +363,8 @@ def _fields(
                 inside = pc.is_in(out[decl.name], value_set=pa.array(list(allowed), pa.string()))
                 ok = pc.and_(ok, pc.fill_null(inside, False))
             elif _is_text(out[decl.name].type):
-                ok = pc.and_(ok, pc.invert(_longer(out[decl.name], acceptor.limit)))
+                short = pc.invert(pc.fill_null(_longer(out[decl.name], acceptor.limit), False))
+                ok = pc.and_(ok, short)
             suspect = pc.or_(suspect, pc.and_(is_type, pc.invert(ok)))
     return out, suspect
 
@@ -378,6 +380,9 @@ def _row(table: pa.Table, names: list[str], i: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, column in zip(names, table.columns, strict=True):
         scalar = column[i]
+        if pa.types.is_timestamp(scalar.type):
+            out[name] = _timestamp(scalar)
+            continue
         try:
             out[name] = scalar.as_py()
         except (ValueError, OverflowError, pa.ArrowException):
@@ -386,6 +391,24 @@ def _row(table: pa.Table, names: list[str], i: int) -> dict[str, Any]:
             except (ValueError, OverflowError, pa.ArrowException):
                 out[name] = f"<{scalar.type}>"
     return out
+
+
+_PER_UNIT = {"s": 1_000_000, "ms": 1000, "us": 1}  # microseconds per unit
+
+
+def _timestamp(scalar: Any) -> datetime | str | None:
+    """A timestamp cell as the columns read it: to the microsecond (finer units are cut,
+    as ``_times`` cuts them), in UTC, or with no zone for the rule to refuse; a time past
+    what ``datetime`` holds (year 11476) as ISO text, for the rule to name."""
+    if not scalar.is_valid:
+        return None
+    kind = scalar.type
+    value = scalar.cast(pa.int64()).as_py()
+    us = value // 1000 if kind.unit == "ns" else value * _PER_UNIT[kind.unit]
+    if not MIN_US - 86_400_000_000 <= us <= MAX_US + 86_400_000_000:
+        return f"{np.datetime64(value, kind.unit)}{'Z' if kind.tz else ''}"
+    at = EPOCH + timedelta(microseconds=us)
+    return at if kind.tz is not None else at.replace(tzinfo=None)
 
 
 def _plain(col: Any) -> Any:
