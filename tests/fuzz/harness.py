@@ -218,7 +218,8 @@ def traceback_site(stderr: str) -> tuple[str, str]:
 
 def crash_site(stderr: str) -> str:
     """Where faulthandler saw the crash: the first foedus frame of the current thread."""
-    frames = [(short_path(f), int(n)) for f, n in _FRAME.findall(stderr.split("\n\n")[0])]
+    dump = stderr[stderr.find("Fatal Python error"):]
+    frames = [(short_path(f), int(n)) for f, n in _FRAME.findall(dump.split("\n\n")[0])]
     ours = [f for f in frames if f[0].startswith("foedus/")]
     if ours:
         return f"{ours[0][0]}:{ours[0][1]}"
@@ -507,6 +508,8 @@ def _child(case: Case, folder: Path, runner: str, command: list[str] | None, lim
         sys.stderr = open(2, "w", 1, encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
                           closefd=False)
         faulthandler.enable(file=sys.stderr, all_threads=True)
+        # where a hang hangs: the stacks, written to stderr just before the parent kills
+        faulthandler.dump_traceback_later(max(0.5, timeout - 0.5), file=sys.stderr)
         try:
             app(args=case.argv, prog_name="foedus", standalone_mode=True)
             code = 0
@@ -896,6 +899,7 @@ class Failure:
     kind: str
     count: int = 0
     families: Counter[str] = field(default_factory=Counter)
+    runners: Counter[str] = field(default_factory=Counter)
     reproducer: str = ""
     indices: list[int] = field(default_factory=list)
 
@@ -974,7 +978,9 @@ class Campaign:
             failure.reproducer = str(self.save(case, outcome))
         failure.count += 1
         failure.families[case.family] += 1
-        if case.index is not None and len(failure.indices) < 10:
+        failure.runners[outcome.runner] += 1
+        if (case.index is not None and case.index not in failure.indices
+                and len(failure.indices) < 10):
             failure.indices.append(case.index)
 
     def save(self, case: Case, outcome: Outcome) -> Path:
@@ -1006,7 +1012,7 @@ class Campaign:
                             "failures": dict(r.failures)} for name, r in self.rows.items()},
             "end_to_end": dict(self.e2e),
             "failures": [
-                {**asdict(f), "families": dict(f.families)}
+                {**asdict(f), "families": dict(f.families), "runners": dict(f.runners)}
                 for f in sorted(self.failures.values(), key=lambda f: (-f.count, f.signature))
             ],
         }
