@@ -9,9 +9,10 @@ outcome (``classify``) and keeps one reproducer per distinct failure (``Campaign
 Used by ``bench/fuzz.py`` (the long run), ``test_fuzz_smoke.py`` (a short run in the
 test suite) and ``test_regressions.py`` (saved reproducers, run again).
 
-A reproducer is a folder: the input files and ``case.json`` with the arguments
-(``argv``), special files to create (``specials``: a FIFO, a folder or a symbolic link)
-and what happened; the command runs in that folder. ``Case.load`` reads one back.
+A reproducer is a folder: the input files, ``case.json`` with the arguments (``argv``),
+special files to create (``specials``: a FIFO, a folder or a symbolic link), standard
+input (``stdin``) and what happened, and the captured ``stdout`` and ``stderr``; the
+command runs in that folder. ``Case.load`` reads one back.
 """
 
 from __future__ import annotations
