@@ -254,7 +254,7 @@ def classify(case: Case, exit_code: int | None, sig: int | None, hung: bool, max
     if exit_code not in (0, 1, 2):
         return "wrong-exit", f"wrong-exit code {exit_code} {command}"
     if exit_code == 2 and not any(w in err for w in USAGE_WORDS):
-        return "wrong-exit", f"wrong-exit code 2 without usage {command}"
+        return "wrong-exit", f"wrong-exit code 2 without a Usage line {command}"
     if exit_code == 1 and not err.strip() and not _silent_exit_allowed(case, stdout):
         return "wrong-exit", f"wrong-exit code 1 with nothing on stderr {command}"
     if escapes:
@@ -999,9 +999,11 @@ class Campaign:
             "signal": signal.Signals(outcome.signal).name if outcome.signal else None,
             "max_rss_mib": round(outcome.max_rss / MiB, 1),
             "seconds": round(outcome.seconds, 2),
-            "stderr_tail": outcome.stderr[-4000:].decode("utf-8", "backslashreplace"),
-            "stdout_tail": outcome.stdout[-1000:].decode("utf-8", "backslashreplace"),
+            "stderr_tail": _tail(outcome.stderr, 40),
+            "stdout_tail": _tail(outcome.stdout, 10),
         })
+        (folder / "stdout").write_bytes(outcome.stdout)
+        (folder / "stderr").write_bytes(outcome.stderr)
         return folder
 
     def summary(self) -> dict[str, Any]:
@@ -1017,6 +1019,12 @@ class Campaign:
                 for f in sorted(self.failures.values(), key=lambda f: (-f.count, f.signature))
             ],
         }
+
+
+def _tail(data: bytes, lines: int, width: int = 240) -> str:
+    """The last lines of a stream, each cut to ``width`` characters, for case.json."""
+    text = data.decode("utf-8", "backslashreplace").splitlines()[-lines:]
+    return "\n".join(t if len(t) <= width else t[:width] + " [...]" for t in text)
 
 
 def seeds_in(folder: Path) -> Seeds:
