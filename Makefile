@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench clean install
+.PHONY: demo test lint fmt bench fuzz clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/language.py && $(BIN)/python bench/engine.py
+
+# The command under 100,000 hostile inputs (tests/fuzz/harness.py); reproducers in fuzz-out/.
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --cases 100000 --seed 1 --jobs 2 --out fuzz-out
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis .mypy_cache
