@@ -15,8 +15,8 @@ from foedus.diagnostics import EventError, render_text
 from foedus.events import Acceptor, Event, load_events, read_events_text, write_events
 from foedus.events.tables import check_batch
 from foedus.events.where import Where
-from foedus.language.check import check_file
 from foedus.language import model as m
+from foedus.language.check import check_file
 
 K = m.FieldKind
 

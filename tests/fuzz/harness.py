@@ -55,6 +55,9 @@ from mutators import (
     pick_string,
     semantic_treaty,
 )
+from mutators import (
+    ROOT as REPO,
+)
 
 from foedus.cli.main import app
 
@@ -147,6 +150,9 @@ class Case:
             if p.is_file() and not p.is_symlink() and p.name not in ("case.json", "stdout",
                                                                        "stderr")
         }
+        # files of the repository the case uses as they are (an example treaty or log)
+        for name, source in doc.get("copies", {}).items():
+            files[name] = (REPO / source).read_bytes()
         return cls(doc.get("family", "special"), list(doc["argv"]), files,
                    dict(doc.get("specials", {})), doc.get("stdin"), doc.get("note", ""),
                    index=doc.get("index"), expected=doc.get("expected"))
@@ -185,7 +191,7 @@ _EXC = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|\
                   re.M)
 MEMORY_WORDS = ("MemoryError", "ArrowMemoryError", "std::bad_alloc", "Cannot allocate memory",
                 "out of memory")
-USAGE_WORDS = ("Usage:", "error[two-stdins]")
+USAGE_WORDS = ("Usage:", "Error: ", "error[two-stdins]")
 
 
 def short_path(path: str) -> str:

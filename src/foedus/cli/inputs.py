@@ -96,8 +96,16 @@ def parse_as_of(text: str, zone: str, now: datetime | None = None) -> datetime:
         day = None
     if day is not None:
         tz = ZoneInfo(zone)
-        # the day's first instant (a midnight in a gap moves forward, as deadlines do)
-        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).astimezone(tz)
+        try:
+            # the day's first instant (a midnight in a gap moves forward, as deadlines do)
+            return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).astimezone(tz)
+        except OverflowError:  # the first day of year 1, east of Greenwich
+            raise AsOfError(error(
+                "bad-as-of",
+                f"as of {stripped} is out of range",
+                where,
+                suggestion="a time must lie between 0001-01-02 and 9999-12-30",
+            )) from None
     try:
         at = datetime.fromisoformat(stripped)
     except ValueError:

@@ -26,7 +26,11 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[foedus.Diagnostic]]:
     out: list[Path] = []
     problems: list[foedus.Diagnostic] = []
     for p in paths:
-        if is_stdin(p) or not p.is_dir():
+        try:
+            folder = not is_stdin(p) and p.is_dir()
+        except OSError:  # a name too long to look up: checking it says why
+            folder = False
+        if not folder:
             out.append(p)
             continue
         found = sorted(f for f in p.rglob("*.foedus") if f.is_file())

@@ -85,15 +85,18 @@ def fail(diagnostics: Sequence[Diagnostic], sources: dict[str, str], code: int =
     raise typer.Exit(code)
 
 
-def warn_skipped(path: Path, name: str, diagnostics: Sequence[Diagnostic], read: int) -> None:
-    """Print the diagnostics of skipped records and a warning that counts them."""
+def warn_skipped(path: Path, name: str, diagnostics: Sequence[Diagnostic], read: int,
+                 skipped: int | None = None) -> None:
+    """Print the diagnostics of skipped records and a warning that counts them (``skipped``
+    records, or as many as the diagnostics name)."""
     if not diagnostics:
         return
     shown = list(diagnostics)[:MAX_SHOWN]
     typer.echo(render_text(shown, event_sources(path, name, shown)), err=True, nl=False)
     first = next((d.span for d in diagnostics if d.span is not None), None)
     where = f" (first at {first.file}:{first.line})" if first else ""
-    records = len({(d.span.file, d.span.line) if d.span else id(d) for d in diagnostics})
+    records = skipped or len({(d.span.file, d.span.line) if d.span else id(d)
+                              for d in diagnostics})
     typer.echo(f"warning: skipped {records} invalid event record(s){where}; "
                f"{read} valid event(s) read", err=True)
 

@@ -277,7 +277,7 @@ class _Run:
             path = stack.enter_context(events_file(events_path, log.fmt))
             batch = cls._batch(treaty, path, name, as_of, as_of_text, log, keep_events,
                                verdicts)
-            warn_skipped(path, name, batch.diagnostics, batch.count)
+            warn_skipped(path, name, batch.diagnostics, batch.count, batch.skipped)
         return cls(treaty, batch)
 
     @staticmethod

@@ -44,7 +44,7 @@ from foedus.events.model import (
     instant,
     micros,
 )
-from foedus.events.read import LogReader, Progress, RepeatedIds
+from foedus.events.read import STOP_AFTER, LogReader, Progress, RepeatedIds
 from foedus.language.model import Treaty
 
 __all__ = ["BatchRun", "EmptyLogError", "run_file", "run_file_full"]
@@ -73,6 +73,7 @@ class BatchRun:
     plan: Plan
     path: str  # how the log was walked: "in order", "sorted" or "columns"
     events: list[Event] = field(default_factory=list)
+    skipped: int = 0  # records skipped (their first problems are ``diagnostics``)
 
     def explain(self, item_id: str) -> Explanation | None:
         """The explanation of an instance or decision, or of a clause, by id."""
@@ -114,7 +115,8 @@ class _Walk:
 
     def reader(self) -> LogReader:
         return LogReader(self.path, self.plan.treaty, fmt=self.fmt, name=self.name,
-                         progress=self.progress, exact_ids=self.exact_ids, limit=self.limit)
+                         progress=self.progress, exact_ids=self.exact_ids, limit=self.limit,
+                         stop_after=None if self.skip_invalid else STOP_AFTER)
 
     def state(self) -> RunState:
         return RunState(self.plan)
@@ -214,7 +216,7 @@ def _in_order(walk: _Walk, reader: LogReader) -> BatchRun:
     when = walk.finish(reader, latest)
     state.advance(when)
     return BatchRun(build_result(state, when), reader.problems, count, walk.plan, "in order",
-                    kept)
+                    kept, reader.refused)
 
 
 class _Tally:
@@ -257,7 +259,7 @@ def _sorted(walk: _Walk) -> BatchRun:
     when = walk.finish(reader, tally.latest)
     state.advance(when)
     return BatchRun(build_result(state, when), reader.problems, tally.count, walk.plan,
-                    "sorted", tally.kept)
+                    "sorted", tally.kept, reader.refused)
 
 
 def _by_columns(walk: _Walk, reader: LogReader) -> BatchRun:
@@ -278,7 +280,7 @@ def _by_columns(walk: _Walk, reader: LogReader) -> BatchRun:
     when = walk.finish(reader, latest)
     rows = _sorted_rows(parts, micros(when))
     result = columns.evaluate(plan, rows, when)
-    return BatchRun(result, reader.problems, count, plan, "columns")
+    return BatchRun(result, reader.problems, count, plan, "columns", skipped=reader.refused)
 
 
 def _compact(rows: pa.Table) -> pa.Table:

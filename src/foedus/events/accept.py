@@ -355,9 +355,12 @@ class Acceptor:
             if kind is NUMBER:
                 number = _number(raw, cells)
                 if number is None:
+                    found = kind_of(raw)
+                    if found == "a number":
+                        found = "a number past the range of numbers (about ±1.8e308)"
                     problems.append(error(
                         "event-wrong-type",
-                        f"field `{name}` must be a number, found {kind_of(raw)} `{_show(raw)}`",
+                        f"field `{name}` must be a number, found {found} `{_show(raw)}`",
                         where.span(name, raw),
                         context=context,
                         suggestion="write a number such as 3 or 2.5"

@@ -18,7 +18,7 @@ means: :func:`load_events` is all or nothing unless ``skip_invalid`` is set.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -26,7 +26,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from foedus.diagnostics import Diagnostic, EventError, error
+from foedus.diagnostics import Diagnostic, EventError, Span, error
 from foedus.events.accept import RECORD_LIMIT, Acceptor
 from foedus.events.model import Event
 from foedus.events.tables import CheckedBatch, check_batch, table_batches
@@ -37,7 +37,9 @@ __all__ = [
     "ARROW_SUFFIXES",
     "CSV_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "STOP_AFTER",
     "LogReader",
+    "Problems",
     "ReadProgress",
     "RepeatedIds",
     "event_format",
@@ -50,6 +52,7 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
 TEXT_BATCH = 4096  # records per batch of a text log
+STOP_AFTER = 1000  # refused records after which a reading that must be clean stops
 
 
 def event_format(path: str | Path) -> str:
@@ -86,6 +89,41 @@ class ReadProgress:
 Progress = Callable[[ReadProgress], None]
 
 
+KEPT_PROBLEMS = 1000
+"""The problems a reading keeps in full; the records refused after them are counted."""
+
+
+class Problems:
+    """The problems of one reading, in file order: the first ``KEPT_PROBLEMS`` in full,
+    every refused record counted, so that memory does not grow with a bad log. With
+    ``stop_after``, reading stops (``EventError``) once that many records are refused:
+    the log is refused already, and an endless one would never end."""
+
+    def __init__(self, stop_after: int | None) -> None:
+        self.kept: list[Diagnostic] = []
+        self.records = 0  # refused records
+        self.stop_after = stop_after
+        self._last: tuple[str, int] | None = None
+
+    def add(self, found: Iterable[Diagnostic]) -> None:
+        for d in found:
+            where = (d.span.file, d.span.line) if d.span is not None else None
+            if where is None or where != self._last:
+                self.records += 1
+                self._last = where
+            if len(self.kept) < KEPT_PROBLEMS:
+                self.kept.append(d)
+        if self.stop_after is not None and self.records >= self.stop_after:
+            file, line = self._last or ("", 0)
+            stopped = error(
+                "events-stopped",
+                f"reading stopped at line {line:,}: {self.records:,} records are invalid",
+                Span.point(file, line, 1) if file else None,
+                suggestion="fix these first, or skip invalid records with --skip-invalid",
+            )
+            raise EventError([stopped, *self.kept])  # first: it says why the rest is not read
+
+
 class LogReader:
     """Reads one log once: accepted events in batches, problems collected on the way.
 
@@ -98,6 +136,8 @@ class LogReader:
         exact_ids: look for repeated ids record by record (else all at once at the end).
         name: what messages call the log, when not its path.
         limit: the most characters of a record (``accept.RECORD_LIMIT``).
+        stop_after: stop reading (``EventError``) once this many records are refused;
+            None reads on (keeping the first problems, counting the rest).
 
     Raises (when iterated):
         EventError: the file is missing or unreadable as its format.
@@ -114,6 +154,7 @@ class LogReader:
         exact_ids: bool = True,
         name: str | None = None,
         limit: int = RECORD_LIMIT,
+        stop_after: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.limit = limit
@@ -124,8 +165,18 @@ class LogReader:
         self.acceptor = Acceptor(treaty, exact_ids=exact_ids, limit=limit)
         self.ids: list[pa.Array] = []  # accepted ids, when they are checked at the end
         self.progress = progress
-        self.problems: list[Diagnostic] = []
+        self.found = Problems(stop_after)
         self.count = 0  # records read, valid or not
+
+    @property
+    def problems(self) -> list[Diagnostic]:
+        """The problems found so far (the first ``KEPT_PROBLEMS`` of them)."""
+        return self.found.kept
+
+    @property
+    def refused(self) -> int:
+        """How many records were refused."""
+        return self.found.records
 
     @property
     def tabular(self) -> bool:
@@ -153,7 +204,7 @@ class LogReader:
         may repeat an accepted one, which exact ids would name too), means reading again."""
         if self.acceptor.exact_ids:
             return
-        if self.problems:
+        if self.found.records:
             raise RepeatedIds(self.file)
         every = pa.chunked_array(self.ids, pa.string())
         self.ids = []
@@ -163,13 +214,14 @@ class LogReader:
     def checked_batches(self) -> Iterator[CheckedBatch]:
         """A table log's batches after acceptance, as columns (Parquet and Arrow only)."""
         assert self.tabular
-        total = _table_rows(self.path, self.fmt)
+        path = self._existing()
+        total = _table_rows(path, self.fmt)
         first = 1
-        for table in table_batches(self._existing(), self.fmt, self.file):
+        for table in table_batches(path, self.fmt, self.file):
             checked = check_batch(table, self.acceptor, self.file, first)
             first += table.num_rows
             self.count += table.num_rows
-            self.problems.extend(checked.problems)
+            self.found.add(checked.problems)
             if not self.acceptor.exact_ids:
                 self.ids.append(checked.rows.column("id").combine_chunks())
                 self.ids.append(pa.array([e.id for e in checked.extra], pa.string()))
@@ -178,10 +230,18 @@ class LogReader:
         self._check_ids()
 
     def _existing(self) -> Path:
-        if not self.path.exists():
+        try:
+            exists, folder, file = self.path.exists(), self.path.is_dir(), self.path.is_file()
+        except OSError as exc:  # a name too long to look up
+            raise EventError([file_unreadable(self.file, exc)]) from None
+        if not exists:
             raise EventError([file_missing(self.file)])
-        if self.path.is_dir():
+        if folder:
             raise EventError([file_unreadable(self.file, IsADirectoryError("it is a folder"))])
+        if self.tabular and not file:
+            raise EventError([file_unreadable(self.file, OSError(
+                f"a {self.fmt.capitalize()} log must be a file, not a pipe or a device (it "
+                "is read by seeking); pipe it to standard input, which is copied first"))])
         return self.path
 
     def _text_chunks(self) -> Iterator[list[RawRecord]]:
@@ -211,15 +271,15 @@ class LogReader:
 
     def _accept(self, chunk: list[RawRecord]) -> list[Event]:
         accept = self.acceptor.accept
-        problems = self.problems
+        add = self.found.add
         out = []
         for record, where, cells, problem in chunk:
             if problem is not None:
-                problems.append(problem)
+                add((problem,))
                 continue
             event, found = accept(record, where, cells=cells)
             if found:
-                problems.extend(found)
+                add(found)
             if event is not None:
                 out.append(event)
         self.count += len(chunk)
@@ -327,7 +387,8 @@ def load_events(
         EventError: any record is invalid and ``skip_invalid`` is false (nothing is
             returned), or the file is missing or unreadable.
     """
-    return _collect(LogReader(path, treaty, progress=progress), skip_invalid)
+    return _collect(LogReader(path, treaty, progress=progress,
+                              stop_after=None if skip_invalid else STOP_AFTER), skip_invalid)
 
 
 def read_events_text(
@@ -339,7 +400,8 @@ def read_events_text(
     skip_invalid: bool = False,
 ) -> tuple[list[Event], list[Diagnostic]]:
     """Read events from JSON Lines or CSV text; see :func:`load_events`."""
-    return _collect(LogReader(file, treaty, fmt=fmt, text=text), skip_invalid)
+    return _collect(LogReader(file, treaty, fmt=fmt, text=text,
+                              stop_after=None if skip_invalid else STOP_AFTER), skip_invalid)
 
 
 def _collect(reader: LogReader, skip_invalid: bool) -> tuple[list[Event], list[Diagnostic]]:

@@ -46,7 +46,18 @@ def resolve_imports(
             # Spans name the file as the importer reaches it (relative stays relative);
             # the resolved path only identifies it, for cycles and repeated imports.
             shown = Path(os.path.normpath(here / stmt.path.value))
-            target = shown.resolve()
+            try:
+                target = shown.resolve()
+            except (OSError, RuntimeError) as exc:  # a symbolic link to itself, a long name
+                diagnostics.append(
+                    error(
+                        "import-not-found",
+                        f"cannot read imported file `{stmt.path.value}` ({exc})",
+                        stmt.path.span,
+                        suggestion="paths are relative to the importing file",
+                    )
+                )
+                continue
             if target in stack:
                 chain = " -> ".join(p.name for p in (*stack, target))
                 diagnostics.append(
