@@ -1,5 +1,5 @@
 """``python -m foedus``: the same as the ``foedus`` command."""
 
-from foedus.cli.main import app
+from foedus.cli.main import run
 
-app(prog_name="foedus")
+run()

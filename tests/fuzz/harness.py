@@ -59,7 +59,7 @@ from mutators import (
     ROOT as REPO,
 )
 
-from foedus.cli.main import app
+from foedus.cli.main import app, run
 
 MiB = 2**20
 GiB = 2**30
@@ -518,7 +518,7 @@ def _child(case: Case, folder: Path, runner: str, command: list[str] | None, lim
         # where a hang hangs: the stacks, written to stderr just before the parent kills
         faulthandler.dump_traceback_later(max(0.5, timeout - 0.5), file=sys.stderr)
         try:
-            app(args=case.argv, prog_name="foedus", standalone_mode=True)
+            run(case.argv)
             code = 0
         except SystemExit as exc:
             if exc.code is None:

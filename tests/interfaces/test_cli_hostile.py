@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,3 +201,38 @@ def test_what_a_log_says_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "\\u001b" in text(as_json) and "\\u009b" in text(as_json)
     ids = {o["id"] for o in json.loads(text(as_json))["obligations"]}
     assert f"stop_chernihiv/{odd}/RU" in ids
+
+
+# ---------------------------------------------------------------- output
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_a_message() -> None:
+    """A full disk: one line and exit 1, for text, JSON Lines and a report alike."""
+    for args in (["describe", FLAGSHIP], ["run", FLAGSHIP, LOG, "--format", "jsonl"]):
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run([sys.executable, "-m", "foedus", *map(str, args)],
+                                  stdout=full, stderr=subprocess.PIPE, timeout=120, check=False)
+        assert done.returncode == 1
+        assert done.stderr.decode() == "error: cannot write the output: No space left on " \
+            "device\n"
+
+
+def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """`foedus run ... | head -1`: no traceback when the reader goes away (the verdicts
+    are megabytes, far more than a pipe holds)."""
+    attack = next(r for r in RECORDS if r["type"] == "armed_attack"
+                  and r["fields"]["place"] == "Kyiv_oblast")
+    log = write_log(tmp_path / "attacks.jsonl", [*RECORDS, *(
+        {**attack, "id": f"a{i:05}", "at": f"2022-10-{2 + i // 1440:02}T{i // 60 % 24:02}:"
+         f"{i % 60:02}:00+03:00"} for i in range(20000))])
+    assert len(text(foedus_cmd("run", FLAGSHIP, log, "--format", "jsonl"))) > 1 << 20
+    process = subprocess.Popen([sys.executable, "-m", "foedus", "run", str(FLAGSHIP), str(log),
+                                "--format", "jsonl"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(10)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) in (0, 1)
+    assert "Traceback" not in stderr and "Exception" not in stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pyarrow as pa
 import typer
@@ -82,5 +82,30 @@ for module in (language_commands, fmt_command, run_commands):
     module.register(app)
 
 
+def run(args: list[str] | None = None) -> NoReturn:
+    """The `foedus` program: the commands, and the ways out that are not theirs.
+
+    An interrupt (Ctrl-C) exits 130, as shells expect (quietly inside a command, as typer
+    makes it); output that cannot be written (a full disk) is a message and exit 1; a
+    closed pipe (``| head``) is quiet, as click makes it. No traceback either way.
+    """
+    try:
+        app(args=args, prog_name="foedus")
+    except KeyboardInterrupt:
+        _last_words("interrupted", 130)
+    except OSError as exc:
+        _last_words(f"error: cannot write the output: {exc.strerror or exc}", 1)
+    sys.exit(0)  # pragma: no cover - app() always exits
+
+
+def _last_words(message: str, code: int) -> NoReturn:
+    """Say ``message`` on the standard error's file itself (whatever wraps it, a progress
+    bar say, may be half-way through) and exit at once, flushing nothing that could fail."""
+    try:
+        os.write(2, f"{message}\n".encode())
+    finally:
+        os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()
