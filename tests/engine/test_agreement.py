@@ -83,6 +83,7 @@ from foedus.engine.monitor import Monitor
 from foedus.engine.plan import compile_treaty
 from foedus.events import Event, read, tables, write_events
 from foedus.language import model as m
+from foedus.language.model import LAST_INSTANT
 from foedus.report import jsonl, jsonl_blocks, result_to_json
 
 K = m.FieldKind
@@ -137,6 +138,8 @@ GRIDS = (
     *(Grid(b, timedelta(minutes=30), 288) for b in BASES),  # six days, half hours
     *(Grid(b, timedelta(hours=6), 24) for b in BASES),  # six days, many events at once
     *(Grid(b, timedelta(minutes=10), 36) for b in CHANGES),  # six hours around a change
+    # the last days of the range of times: due times past its end are its last instant
+    Grid(datetime(9999, 12, 24, tzinfo=UTC), timedelta(hours=6), 23),
 )
 
 
@@ -759,7 +762,7 @@ def every_path(case: Case) -> tuple[dict[str, tuple[bytes, bytes]], dict[str, tu
     for e in case.later:
         mon.feed(e)
         mon.status(e.at)
-    mon.status(as_of + timedelta(days=30))
+    mon.status(as_of + min(timedelta(days=30), LAST_INSTANT - as_of))
     mon.status(as_of)
     out["stream, result read after more events"] = output(early)
     saved = monitor_module.MIN_CHECKPOINT_GAP

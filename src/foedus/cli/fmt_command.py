@@ -58,16 +58,19 @@ def fmt(
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand directories into their ``*.foedus`` files, sorted; report missing paths."""
+    """Expand directories into their ``*.foedus`` files, sorted; any other path is a file
+    to format, whose reading says what is wrong with it (missing, a pipe, a long name)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
-        if path.is_dir():
+        try:
+            folder = path.is_dir()
+        except OSError:
+            folder = False
+        if folder:
             files.extend(sorted(p for p in path.rglob("*.foedus") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
         else:
-            problems.append(([_io_error(path, "no such file or directory")], {}))
+            files.append(path)
     return files, problems
 
 

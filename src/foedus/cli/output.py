@@ -105,10 +105,12 @@ def event_sources(path: Path, name: str, diagnostics: Sequence[Diagnostic]) -> d
     """The lines of a text log that ``diagnostics`` quote, under the name they use (the
     other lines left empty, so that a large log is not read to quote a few lines)."""
     wanted = {d.span.line for d in diagnostics if d.span is not None and d.span.file == name}
-    if event_format(path) not in ("jsonl", "csv") or not wanted or not path.is_file():
-        return {}  # (a pipe was read once already)
+    if event_format(path) not in ("jsonl", "csv") or not wanted:
+        return {}
     lines: list[str] = []
     try:
+        if not path.is_file():
+            return {}  # (a pipe was read once already)
         with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
             last = max(wanted)
             for number in range(1, last + 1):

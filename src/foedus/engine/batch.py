@@ -171,13 +171,22 @@ def run_file_full(
         as_of = instant(as_of)
     # A pipe can be read once only: its ids are checked as they come and its events are
     # sorted as they are read, never by reading it again (see ``_run``).
-    once = not Path(path).is_file()
+    once = not _regular_file(path)
     walk = _Walk(compile_treaty(treaty), path, as_of, skip_invalid, progress, keep_events,
                  verdicts, by_columns, fmt, name, limit, exact_ids=once)
     try:
         return _run(walk)
     except RepeatedIds:  # read again, naming each repeated id and where it was first
         return _run(replace(walk, exact_ids=True))
+
+
+def _regular_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file (not a pipe; a name the system cannot look up is
+    not one either: reading it will say why)."""
+    try:
+        return Path(path).is_file()
+    except OSError:
+        return False
 
 
 def _run(walk: _Walk) -> BatchRun:
@@ -187,7 +196,7 @@ def _run(walk: _Walk) -> BatchRun:
     if (walk.by_columns and reader.tabular and not walk.keep_events
             and not reader.acceptor.mixed and columns.supports(walk.plan)):
         return _by_columns(walk, reader)
-    if walk.exact_ids and not Path(walk.path).is_file():
+    if walk.exact_ids and not _regular_file(walk.path):
         return _sorted(walk)  # a pipe: no second reading if it is out of order
     return _in_order(walk, reader)
 

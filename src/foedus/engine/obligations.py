@@ -15,7 +15,7 @@ from typing import Any
 
 from foedus.engine.caches import Caches
 from foedus.engine.clock import Clock
-from foedus.engine.deadlines import add_elapsed
+from foedus.engine.deadlines import elapsed_due
 from foedus.engine.matching import MISSING, Bindings
 from foedus.engine.model import ObligationStatus
 from foedus.engine.plan import ObligationPlan, Plan, beneficiary
@@ -96,7 +96,7 @@ class Obligations:
             if not obligors:
                 return part.none_left(bindings)
             if fixed is not None and at is not None:
-                due = add_elapsed(at, fixed)
+                due = elapsed_due(at, fixed)
             else:
                 found = deadline.due(at, bindings)
                 if found is None:
