@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 from foedus.report.data import decision_to_json, head_to_json, obligation_to_json
 from foedus.report.jsonl import jsonl_lines
 
-ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
+ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))
+              | st.sampled_from('\x1b\x7f\x85\x9b\u2028\u2029"\\'), min_size=1,
               max_size=8).filter(lambda s: s.strip() != "")
 
 
 def _expected(result: object) -> list[str]:
     def dumps(data: object) -> str:
-        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        # what JSON leaves raw but a terminal obeys is escaped too
+        unsafe = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029)}
+        return text.translate(unsafe)
 
     lines = [dumps({"record": "obligation", **obligation_to_json(o, explanation=False)})
              for o in result.obligations]  # type: ignore[attr-defined]

@@ -462,6 +462,16 @@ def _read_stream(path: Path) -> tuple[bytes, bool]:
         return head + b"\n[...]\n" + tail, escape
 
 
+def _argv_bytes(arg: str) -> bytes:
+    """An argument as a real process gets it: bytes. A lone surrogate a mutator made (no
+    command line can hold one) goes as the bytes UTF-8 would give it."""
+    return arg.encode("utf-8", "surrogateescape" if _escaped_only(arg) else "surrogatepass")
+
+
+def _escaped_only(arg: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in arg)
+
+
 def _start_pipes(case: Case, timeout: float) -> None:  # pragma: no cover - in the child
     """A process at the other end of each fed or drained FIFO, in the child's session."""
     for name, kind in case.specials.items():
@@ -505,7 +515,7 @@ def _child(case: Case, folder: Path, runner: str, command: list[str] | None, lim
             signal.signal(sig, signal.SIG_DFL)
         _start_pipes(case, timeout)
         if command is not None:
-            os.execve(command[0], [*command, *case.argv], env)
+            os.execve(command[0], [*command, *map(_argv_bytes, case.argv)], env)
         os.environ.clear()
         os.environ.update(env)
         tempfile.tempdir = None

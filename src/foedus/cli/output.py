@@ -6,9 +6,7 @@ Text that comes from the inputs (ids, actions, parties) is never read as markup.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +38,7 @@ from foedus.report import (
     tally_counts,
     time_left,
 )
+from foedus.report.jsonl import dumps
 
 __all__ = [
     "dumps",
@@ -181,14 +180,6 @@ def stdout_console() -> Console:
     return console
 
 
-def dumps(data: Any, indent: int | None = None) -> str:
-    """JSON for standard output: keys sorted, text as UTF-8, and the characters JSON
-    allows raw that could drive a terminal (C1 controls, U+2028/9) escaped."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
-    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-
-
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 def shown(text: str) -> Text:

@@ -1,8 +1,9 @@
 """A run as JSON Lines: one line per verdict, written block by block, then a summary.
 
 Stage: after ``engine``; ``foedus run --format jsonl`` writes what :func:`jsonl_blocks`
-yields. Each line is what ``json.dumps(..., sort_keys=True, ensure_ascii=False)`` gives
-for :func:`~foedus.report.data.obligation_to_json` without the explanation (``record``:
+yields. Each line is what :func:`dumps` gives (``json.dumps(..., sort_keys=True,
+ensure_ascii=False)``, with the characters JSON allows raw that could drive a terminal
+escaped) for :func:`~foedus.report.data.obligation_to_json` without the explanation (``record``:
 "obligation"), for each decision (``record``: "decision") and for the summary
 (``record``: "summary"). A run may have millions of verdicts, so their lines are built a
 block of rows at a time from the result's columns (``RunResult.table``) with
@@ -12,6 +13,7 @@ block of rows at a time from the result's columns (``RunResult.table``) with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
@@ -22,11 +24,23 @@ import pyarrow.compute as pc
 from foedus.engine.model import RunResult
 from foedus.report.data import VERDICT_FIELDS, decision_to_json, head_to_json
 
-__all__ = ["BLOCK_ROWS", "jsonl_blocks", "jsonl_lines", "verdict_block"]
+__all__ = ["BLOCK_ROWS", "dumps", "jsonl_blocks", "jsonl_lines", "verdict_block"]
 
 BLOCK_ROWS = 1 << 16
-# what JSON must escape in a string (ensure_ascii=False): quotes, backslashes, controls
-NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+# what JSON must escape in a string (ensure_ascii=False): quotes, backslashes, controls;
+# and what it may leave raw but a terminal would obey: DEL, C1 controls, U+2028/9
+NEEDS_ESCAPE = r'["\\\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]'
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def dumps(data: Any, indent: int | None = None) -> str:
+    """JSON for output: keys sorted, text as UTF-8, and the characters JSON allows raw
+    that could drive a terminal (DEL, C1 controls, U+2028/9) escaped."""
+    return _terminal_safe(json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent))
+
+
+def _terminal_safe(text: str) -> str:
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _json_text(col: pa.Array) -> pa.Array:
@@ -42,7 +56,8 @@ def _json_text(col: pa.Array) -> pa.Array:
     quoted = pc.binary_join_element_wise('"', col, '"', "")
     escape = pc.fill_null(pc.match_substring_regex(col, NEEDS_ESCAPE), False)
     if pc.any(escape).as_py():
-        escaped = [encode_basestring(v) for v in col.filter(escape).to_pylist()]
+        escaped = [_terminal_safe(encode_basestring(v))
+                   for v in col.filter(escape).to_pylist()]
         quoted = pc.replace_with_mask(quoted, escape, pa.array(escaped, pa.string()))
     return pc.fill_null(quoted, "null")
 
@@ -74,7 +89,7 @@ def verdict_block(table: pa.Table) -> str:
         return ""
     parts: list[Any] = []
     for i, key in enumerate(_KEYS):
-        parts.append(("{" if i == 0 else ", ") + encode_basestring(key) + ": ")
+        parts.append(("{" if i == 0 else ", ") + _terminal_safe(encode_basestring(key)) + ": ")
         if key == "record":
             parts.append('"obligation"')
         elif key == "action_fields":  # JSON already
@@ -94,8 +109,8 @@ def jsonl_blocks(result: RunResult) -> Iterator[str]:
     summary; each block is whole lines."""
     for table in result.table_blocks():
         yield verdict_block(table)
-    tail = [_dumps({"record": "decision", **decision_to_json(d)}) for d in result.decisions]
-    tail.append(_dumps({"record": "summary", **head_to_json(result)}))
+    tail = [dumps({"record": "decision", **decision_to_json(d)}) for d in result.decisions]
+    tail.append(dumps({"record": "summary", **head_to_json(result)}))
     yield "".join(line + "\n" for line in tail)
 
 
@@ -104,6 +119,3 @@ def jsonl_lines(result: RunResult) -> Iterator[str]:
     for block in jsonl_blocks(result):
         yield from block.split("\n")[:-1]  # (JSON escapes every newline inside a value)
 
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
