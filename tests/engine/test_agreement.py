@@ -44,6 +44,7 @@ import pyarrow as pa
 import pytest
 from engine_builders import (
     GUARANTOR,
+    PARTIES,
     ROLE_UA,
     T0,
     anyof,
@@ -139,7 +140,7 @@ GRIDS = (
     *(Grid(b, timedelta(hours=6), 24) for b in BASES),  # six days, many events at once
     *(Grid(b, timedelta(minutes=10), 36) for b in CHANGES),  # six hours around a change
     # the last days of the range of times: due times past its end are its last instant
-    Grid(datetime(9999, 12, 24, tzinfo=UTC), timedelta(hours=6), 23),
+    Grid(datetime(9999, 12, 20, tzinfo=UTC), timedelta(hours=6), 23),
 )
 
 
@@ -357,6 +358,9 @@ def verdict_scope(draw: Any, b: str, sources: list[Source]) -> Scope:
 
 
 def obligors(draw: Any, refs: list[m.Ref], collective: bool = True) -> m.Obligors:
+    if refs and draw(st.integers(0, 6)) == 0:  # `attack.victim must`: bound from the trigger
+        everyone = m.RoleSet("party", tuple(sorted(PARTIES)))
+        return m.Obligors(m.Quantifier.EACH, 1, everyone, (), draw(st.sampled_from(refs)))
     among = draw(st.sampled_from((GUARANTOR, GUARANTOR, ROLE_UA, m.RoleSet("PL", ("PL",)))))
     exceptions: list[m.Value] = list(draw(st.lists(st.sampled_from(refs), max_size=2,
                                                    unique=True))) if refs else []

@@ -221,8 +221,9 @@ def test_golden_files_cover_every_construct() -> None:
     def values(cls: type, attr: str) -> set[object]:
         return {getattr(n, attr) for n in nodes if isinstance(n, cls)}
 
-    assert values(ast.ObligorsAst, "quantifier") == {"each", "any", "at_least", "single"}
-    assert values(ast.DeadlineAst, "kind") == {"within", "end_of_day", "at"}
+    assert values(ast.ObligorsAst, "quantifier") == {"each", "any", "at_least", "single",
+                                                        "bound"}
+    assert values(ast.DeadlineAst, "kind") == {"within", "end_of_day", "at", "convention"}
     assert values(ast.DeadlineAst, "unit") >= {*UNITS.values(), "business_days"}
     assert values(ast.RuleAst, "kind") == {
         "unanimity",

@@ -176,7 +176,10 @@ def render_guard(guard: Guard) -> str:
 
 
 def obligors_label(obligors: Obligors) -> str:
-    """``guarantor`` for each, ``any of guarantor``, ``2 of guarantor``; a lone party by code."""
+    """``guarantor`` for each, ``any of guarantor``, ``2 of guarantor``; a lone party by code;
+    ``attack.victim`` for the party a trigger names."""
+    if obligors.bound is not None:
+        return render_value(obligors.bound)
     name = obligors.among.name
     if obligors.quantifier is Quantifier.ANY:
         return f"any of {name}"
@@ -339,7 +342,11 @@ class Matcher:
     # ------------------------------------------------------------ obligors
 
     def obligors(self, obligors: Obligors, bindings: Bindings) -> tuple[str, ...]:
-        """Members of the quantified set minus the exceptions, in declaration order."""
+        """Members of the quantified set minus the exceptions, in declaration order; for
+        a bound obligor, the party its field names (none when it names no party)."""
+        if obligors.bound is not None:
+            got = self.resolve(obligors.bound, bindings)
+            return (got,) if got in obligors.among.members else ()
         excluded: set[Any] = set()
         for value in obligors.exceptions:
             got = self.resolve(value, bindings)

@@ -141,6 +141,10 @@ class ObligorsPlan:
     def none_left(self, bindings: Bindings, decision: bool = False) -> str:
         """Why no instance arose when every member is excepted."""
         who = "no voter left" if decision else "no obligor left"
+        bound = self.spec.bound
+        if bound is not None:
+            got = fmt_value(self.matcher.resolve(bound, bindings))
+            return f"{who}: {bound.binding}.{bound.field} = {got} is not a party"
         why = f"{who}: every {self.spec.among.name} is excepted"
         if self.spec.exceptions:
             why += f" ({self.matcher.exceptions_text(self.spec, bindings)})"
@@ -360,7 +364,7 @@ def _refs(values: tuple[Value, ...]) -> tuple[Ref, ...]:
 
 
 def _obligors(spec: Obligors, matcher: Matcher) -> ObligorsPlan:
-    refs = _refs(spec.exceptions)
+    refs = _refs((*spec.exceptions, *((spec.bound,) if spec.bound else ())))
     static = None if refs else matcher.obligors(spec, {})
     return ObligorsPlan(spec, static, refs, obligors_label(spec), matcher)
 
@@ -422,6 +426,7 @@ def _binds(body: Any, watched: bool) -> bool:
         part = getattr(body, name, None)
         if part is not None:
             values.extend(part.exceptions)
+            values.append(part.bound)
     action = getattr(body, "action", None)
     if action is not None:
         values.extend(c.value for c in action.constraints)

@@ -143,6 +143,19 @@ class CalendarDecl:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class ConventionDecl:
+    """``convention promptly "without undue delay" means 3 days``: the one reading of a
+    duty the text gives no number, named by deadlines."""
+
+    name: Name
+    title: Text | None
+    amount: Number
+    unit: str  # canonical plural, as in ``DeadlineAst.unit``
+    calendar: Name | None
+    span: Span
+
+
 # ---------------------------------------------------------------- clause parts
 
 
@@ -206,18 +219,20 @@ class TriggerAst:
 
 @dataclass(frozen=True, slots=True)
 class ObligorsAst:
-    """``each guarantor except x``, ``any R``, ``at least 2 of R``, or a single name."""
+    """``each guarantor except x``, ``any R``, ``at least 2 of R``, a single name, or a
+    party bound from the trigger (``attack.victim``: quantifier ``bound``, ``ref`` set)."""
 
-    quantifier: str  # each / any / at_least / single
+    quantifier: str  # each / any / at_least / single / bound
     k: Number | None
     target: Name
     exceptions: tuple[Value, ...]
     span: Span
+    ref: RefValue | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DeadlineAst:
-    kind: str  # within / end_of_day / at
+    kind: str  # within / end_of_day / at / convention (``promptly [after NAME]``)
     amount: Number | None
     unit: str | None  # canonical plural: hours, days, weeks, months, years, business_days
     anchor: Name | None
@@ -225,6 +240,7 @@ class DeadlineAst:
     calendar: Name | None
     at: DateLit | None
     span: Span
+    convention: Name | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +326,7 @@ Statement = (
     | TerritoryDecl
     | EventDecl
     | CalendarDecl
+    | ConventionDecl
     | ClauseDecl
 )
 

@@ -40,6 +40,11 @@ def describe_treaty(treaty: m.Treaty) -> str:
         lines.append(f"Role {r.name}: {', '.join(r.members) or 'nobody'}")
     for g in treaty.groups:
         lines.append(f"Group {g.name}: {', '.join(g.members)}")
+    for c in treaty.conventions:
+        said = f" ({c.title})" if c.title != c.name else ""
+        cal = f" of calendar {c.calendar}" if c.calendar else ""
+        lines.append(f"Convention: {c.name}{said} means {c.duration.describe()}{cal}; the "
+                     "text gives no number, this is the reading this file chose.")
     if treaty.territories:
         lines.append(
             "Territories: "
@@ -121,6 +126,8 @@ def _set(treaty: m.Treaty, rs: m.RoleSet, exceptions: tuple[m.Value, ...] = ()) 
 
 
 def _obligors(treaty: m.Treaty, o: m.Obligors, prohibition: bool = False) -> str:
+    if o.bound is not None:
+        return _value(treaty, o.bound)
     rs = o.among
     if rs.members == (rs.name,):
         return _set(treaty, rs, o.exceptions)
@@ -214,6 +221,9 @@ def _deadline(d: m.Deadline) -> str:
     if d.kind is m.DeadlineKind.END_OF_DAY:
         return f"by the end of day {d.duration.amount} after {anchor}{zone}"
     cal = f" of calendar {d.calendar}" if d.calendar else ""
+    if d.convention is not None:
+        return (f"{d.convention} after {anchor} (by the treaty's convention, "
+                f"{d.duration.describe()}{cal}){zone}")
     return f"within {d.duration.describe()}{cal} of {anchor}{zone}"
 
 

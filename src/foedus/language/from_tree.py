@@ -398,6 +398,12 @@ class TreeToAst:
     def single(self, meta: Meta, items: Items) -> ast.ObligorsAst:
         return ast.ObligorsAst("single", None, self._name(items[0]), (), self._s(meta))
 
+    def bound(self, meta: Meta, items: Items) -> ast.ObligorsAst:
+        binding, field = self._name(items[0]), self._name(items[1])
+        span = self._s(meta)
+        return ast.ObligorsAst("bound", None, binding, (), span,
+                               ast.RefValue(binding, field, span))
+
     def unit(self, meta: Meta, items: Items) -> str:
         words = [str(t) for t in items]
         if words[0] == "business":
@@ -436,6 +442,18 @@ class TreeToAst:
     def at(self, meta: Meta, items: Items) -> ast.DeadlineAst:
         date = self._date(items[0])
         return ast.DeadlineAst("at", None, None, None, None, None, date, self._s(meta))
+
+    def by_convention(self, meta: Meta, items: Items) -> ast.DeadlineAst:
+        name, anchor, zone = items
+        return ast.DeadlineAst("convention", None, None, self._opt_name(anchor),
+                               _opt_node(ast.Text, zone), None, None, self._s(meta),
+                               self._name(name))
+
+    def convention_decl(self, meta: Meta, items: Items) -> ast.ConventionDecl:
+        name, title, amount, unit, calendar = items
+        return ast.ConventionDecl(self._name(name), self._opt_text(title),
+                                  self._number(amount), _node(str, unit),
+                                  self._opt_name(calendar), self._s(meta))
 
     def window_from(self, meta: Meta, items: Items) -> ast.WindowAst:
         start, end = items

@@ -207,6 +207,7 @@ class Obligors:
     k: int
     among: RoleSet  # the role, group or single party quantified over
     exceptions: tuple[Value, ...] = ()
+    bound: Ref | None = None  # ``attack.victim must``: the party a field of the trigger names
 
 
 class Unit(StrEnum):
@@ -260,6 +261,17 @@ class Deadline:
     at: datetime | None = None
     zone: str = "UTC"
     calendar: str | None = None  # for business days
+    convention: str | None = None  # the named reading it comes from (``promptly``)
+
+
+@dataclass(frozen=True, slots=True)
+class Convention:
+    """The reading of a duty the text gives no number: ``promptly`` means 3 days."""
+
+    name: str
+    title: str
+    duration: Duration
+    calendar: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +394,7 @@ class Treaty:
     clauses: tuple[Clause, ...]
     source: str = ""
     zone: str = "UTC"  # default zone of deadlines and of dates written without a time
+    conventions: tuple[Convention, ...] = ()
 
     def event(self, name: str) -> EventType | None:
         for e in self.events:

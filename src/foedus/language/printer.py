@@ -189,6 +189,10 @@ def _statement_lines(s: ast.Statement) -> list[str]:
             return [f"event {s.name.text}(" + ", ".join(_field(f) for f in s.fields) + ")"]
         case ast.CalendarDecl():
             return [_calendar(s)]
+        case ast.ConventionDecl():
+            calendar = f" calendar {s.calendar.text}" if s.calendar is not None else ""
+            return [f"convention {s.name.text}{_title(s.title)} means "
+                    f"{_unit(s.amount, s.unit)}{calendar}"]
         case ast.ClauseDecl():
             return _clause(s)
     raise TypeError(f"not a statement: {type(s).__name__}")
@@ -297,6 +301,8 @@ def _trigger(t: ast.TriggerAst) -> str:
 
 
 def _obligors(o: ast.ObligorsAst) -> str:
+    if o.ref is not None:
+        return value(o.ref)
     if o.quantifier == "single":
         out = o.target.text
     elif o.quantifier == "at_least":
@@ -349,6 +355,9 @@ def _deadline(d: ast.DeadlineAst) -> str:
     if d.kind == "end_of_day":
         assert d.amount is not None and d.anchor is not None
         return f"by end of day {d.amount.raw} after {d.anchor.text}{zone}"
+    if d.convention is not None:
+        after = f" after {d.anchor.text}" if d.anchor is not None else ""
+        return f"{d.convention.text}{after}{zone}"
     assert d.amount is not None and d.unit is not None
     out = f"within {_unit(d.amount, d.unit)}"
     if d.anchor is not None:

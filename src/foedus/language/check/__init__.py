@@ -15,6 +15,7 @@ from foedus.diagnostics import Diagnostic, Span, error, has_errors, sort_key
 from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.clauses import check_clauses
+from foedus.language.check.deadlines import resolve_conventions
 from foedus.language.check.imports import Reader, resolve_imports
 from foedus.language.check.symbols import collect_symbols, parse_zone
 from foedus.language.parser import decode_source, parse, read_source
@@ -73,6 +74,7 @@ def check_module(
         zone = parse_zone(headers[0].zone, diags)
     symbols, symbol_diags = collect_symbols([*imported, module])
     diags.extend(symbol_diags)
+    diags.extend(resolve_conventions(symbols, zone))
     clause_decls = [s for s in module.statements if isinstance(s, ast.ClauseDecl)]
     clauses, clause_diags = check_clauses(clause_decls, symbols, zone)
     diags.extend(clause_diags)
@@ -92,6 +94,7 @@ def check_module(
         clauses=clauses,
         source=module.file,
         zone=zone,
+        conventions=tuple(symbols.conventions[c] for c in sorted(symbols.conventions)),
     )
     return treaty, diags
 

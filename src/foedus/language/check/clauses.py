@@ -103,6 +103,8 @@ def _check_clause(
 
 
 def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
+    if o.ref is not None:
+        return _bound_obligor(o.ref, scope)
     target = o.target.text
     rs = scope.symbols.roleset(target)
     if rs is None:
@@ -173,6 +175,17 @@ def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
             continue
         exceptions.append(v)
     return m.Obligors(quantifier, k, rs, tuple(exceptions))
+
+
+def _bound_obligor(ref: ast.RefValue, scope: Scope) -> m.Obligors | None:
+    """``attack.victim must ...``: the one party a field of the trigger names, when it
+    names a party."""
+    value = resolve_value(ref, PARTY, scope)
+    if not isinstance(value, m.Ref):
+        return None
+    everyone = scope.symbols.roleset("party")
+    assert everyone is not None
+    return m.Obligors(m.Quantifier.EACH, 1, everyone, (), value)
 
 
 def _outside(v: m.Value, among: m.RoleSet) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from foedus.diagnostics import did_you_mean
+from foedus.diagnostics import Diagnostic, did_you_mean
 from foedus.language import ast
 from foedus.language import model as m
-from foedus.language.check.symbols import parse_zone
+from foedus.language.check.symbols import Symbols, parse_zone
 from foedus.language.check.values import Scope
 
 
@@ -78,6 +78,72 @@ def resolve_deadline(
         assert d.at is not None
         at = parse_instant(d.at, scope, end_of_day=True)
         return m.Deadline(m.DeadlineKind.AT, at=at, zone=scope.zone) if at else None
+    convention = None
+    if d.kind == "convention":
+        assert d.convention is not None
+        convention = d.convention.text
+        decl = _convention(d.convention, scope)
+        if decl is None:
+            return None
+        # the declaration's length was checked where it is written
+        ok = convention in scope.symbols.conventions
+        d = ast.DeadlineAst("within", decl.amount, decl.unit, d.anchor, d.zone, decl.calendar,
+                            None, d.span, d.convention)
+    else:
+        ok = _length(d, scope)
+    assert d.amount is not None and d.unit is not None
+    if trigger is None:
+        said = f"`{convention}` is counted from an event, so it" if convention else \
+            "a deadline counted from an event"
+        scope.err(
+            "deadline-without-trigger",
+            f"{said} needs a trigger",
+            d.span,
+            suggestion="add `when event(...) as NAME`, or give a date with `by 2022-04-12`",
+        )
+        return None
+    if d.anchor is not None and d.anchor.text != trigger.binding:
+        hint = trigger.binding
+        scope.err(
+            "unknown-binding",
+            f"the deadline counts from `{d.anchor.text}`, which is not bound in this clause",
+            d.anchor.span,
+            suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
+        )
+        ok = False
+    zone = parse_zone(d.zone, scope.diags) if d.zone else scope.zone
+    if not ok:
+        return None
+    kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
+    return m.Deadline(
+        kind,
+        m.Duration(int(d.amount.raw), m.Unit(d.unit)),
+        trigger.binding,
+        None,
+        zone,
+        d.calendar.text if d.calendar is not None else None,
+        convention,
+    )
+
+
+def _convention(name: ast.Name, scope: Scope) -> ast.ConventionDecl | None:
+    """The declaration a ``promptly`` deadline names, or an error."""
+    decl = scope.symbols.convention_decls.get(name.text)
+    if decl is None:
+        hint = did_you_mean(name.text, list(scope.symbols.convention_decls))
+        scope.err(
+            "unknown-convention",
+            f"`{name.text}` is not a deadline: no convention of that name is declared",
+            name.span,
+            suggestion=f"did you mean `{hint}`?" if hint else
+            f"declare it once: `convention {name.text} means 3 days`, or write "
+            "`within 3 days of NAME`",
+        )
+    return decl
+
+
+def _length(d: ast.DeadlineAst, scope: Scope) -> bool:
+    """Whether the amount, unit and calendar of a counted deadline make sense."""
     assert d.amount is not None and d.unit is not None
     ok = True
     if not d.amount.raw.lstrip("-").isdigit() or int(d.amount.raw) <= 0:
@@ -98,25 +164,6 @@ def resolve_deadline(
             suggestion="no event can come that late: times run from year 1 to 9999",
         )
         ok = False
-    if trigger is None:
-        scope.err(
-            "deadline-without-trigger",
-            "a deadline counted from an event needs a trigger",
-            d.span,
-            suggestion="add `when event(...) as NAME`, or give a date with `by 2022-04-12`",
-        )
-        return None
-    if d.anchor is not None and d.anchor.text != trigger.binding:
-        hint = trigger.binding
-        scope.err(
-            "unknown-binding",
-            f"the deadline counts from `{d.anchor.text}`, which is not bound in this clause",
-            d.anchor.span,
-            suggestion=f"did you mean `{hint}`?" if hint else "name the trigger with `as NAME`",
-        )
-        ok = False
-    zone = parse_zone(d.zone, scope.diags) if d.zone else scope.zone
-    calendar = None
     if d.calendar is not None:
         if d.calendar.text not in scope.symbols.calendars:
             hint = did_you_mean(d.calendar.text, list(scope.symbols.calendars))
@@ -136,18 +183,24 @@ def resolve_deadline(
                 f"calendar {d.calendar.text}`",
             )
             ok = False
-        calendar = d.calendar.text
-    if not ok:
-        return None
-    kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
-    return m.Deadline(
-        kind,
-        m.Duration(int(d.amount.raw), m.Unit(d.unit)),
-        trigger.binding,
-        None,
-        zone,
-        calendar,
-    )
+    return ok
+
+
+def resolve_conventions(symbols: Symbols, zone: str) -> list[Diagnostic]:
+    """Check each convention's length once, where it is written; the valid ones go into
+    ``symbols.conventions`` for deadlines to use."""
+    diags: list[Diagnostic] = []
+    for name, decl in symbols.convention_decls.items():
+        scope = Scope(symbols, context=f"convention {name}", zone=zone)
+        d = ast.DeadlineAst("within", decl.amount, decl.unit, None, None, decl.calendar, None,
+                            decl.span)
+        if _length(d, scope):
+            title = decl.title.value if decl.title else name
+            symbols.conventions[name] = m.Convention(
+                name, title, m.Duration(int(decl.amount.raw), m.Unit(decl.unit)),
+                decl.calendar.text if decl.calendar is not None else None)
+        diags.extend(scope.diags)
+    return diags
 
 
 def resolve_window(w: ast.WindowAst | None, scope: Scope) -> m.Window:

@@ -30,6 +30,8 @@ class Symbols:
     territories: dict[str, m.Territory] = field(default_factory=dict)
     events: dict[str, m.EventType] = field(default_factory=dict)
     calendars: dict[str, m.Calendar] = field(default_factory=dict)
+    convention_decls: dict[str, ast.ConventionDecl] = field(default_factory=dict)
+    conventions: dict[str, m.Convention] = field(default_factory=dict)  # the valid ones
     kinds: dict[str, str] = field(default_factory=dict)  # name -> what it is, for messages
     spans: dict[str, Span] = field(default_factory=dict)  # name -> where it is declared
     role_members: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -162,6 +164,9 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
     for s in stmts:
         if isinstance(s, ast.CalendarDecl) and declare(s.name, "calendar"):
             table.calendars[s.name.text] = _calendar(s, diags)
+    for s in stmts:
+        if isinstance(s, ast.ConventionDecl) and declare(s.name, "convention"):
+            table.convention_decls[s.name.text] = s
     return table, diags
 
 
