@@ -52,6 +52,7 @@ from engine_builders import (
     by_date,
     c,
     calendar,
+    clause,
     compare,
     condition,
     decision,
@@ -551,6 +552,32 @@ class Drafter:
             self.obligation("verdict", [source])
 
 
+def verdict_conditions(draw: Any, drafter: Drafter) -> list[m.Clause]:
+    """Conditions that govern one clause (or the treaty) and wait for events or for other
+    clauses' verdicts: `neutrality suspended after violated(support)`."""
+    governed = [cl for cl in drafter.clauses if not isinstance(cl.body, m.Condition)]
+    out: list[m.Clause] = []
+    for i in range(draw(st.sampled_from((0, 0, 1, 2)))):
+        target = draw(st.sampled_from((None, *(cl.id for cl in governed))))
+        body = drafter.clauses[[cl.id for cl in drafter.clauses].index(target)].body \
+            if target is not None else None
+        untriggered = isinstance(body, m.Obligation) and body.trigger is None
+        effects = ["suspension", "resumption", "termination"]
+        if not untriggered:
+            effects.append("entry_into_force")
+        effect = draw(st.sampled_from(effects))
+        items: list[m.Step] = [pat("suspend"), pat("resume"), pat("denounce")]
+        for src in drafter.sources:
+            kinds = {"obligation": ("violated", "fulfilled"), "prohibition": ("violated",),
+                     "decision": ("adopted", "rejected")}[src.kind]
+            items.extend(m.Verdict(m.TriggerKind(k), src.id) for k in kinds)
+        steps = draw(st.lists(st.lists(st.sampled_from(items), min_size=1, max_size=2,
+                                       unique=True).map(tuple), min_size=1, max_size=2))
+        out.append(clause(f"cond{i}", m.Condition(m.ConditionEffect(effect), tuple(steps),
+                                                   target)))
+    return out
+
+
 @st.composite
 def random_treaties(draw: Any, grid: Grid) -> m.Treaty:
     """Treaties of a few clauses of every kind: conditions, then blocks of an obligation,
@@ -577,6 +604,7 @@ def random_treaties(draw: Any, grid: Grid) -> m.Treaty:
                 source = drafter.prohibition(draw(st.sampled_from(("event", "none"))))
             for _ in range(draw(st.integers(1, 2))):
                 drafter.consequence(source)
+    drafter.clauses.extend(verdict_conditions(draw, drafter))
     return treaty(*drafter.clauses, calendars=CALENDARS,
                   zone=draw(st.sampled_from(TREATY_ZONES)))
 

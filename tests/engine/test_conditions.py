@@ -7,6 +7,7 @@ from engine_builders import (
     attack,
     by_date,
     by_status,
+    clause,
     condition,
     consult,
     ev,
@@ -21,6 +22,7 @@ from engine_builders import (
 
 from foedus.engine.monitor import Monitor
 from foedus.events import Event
+from foedus.language import model as m
 
 ENTRY = condition("entry", "entry_into_force", (pat("ceasefire"),),
                   (pat("emergency_ends"), pat("referendum")), (pat("signature"),))
@@ -121,3 +123,87 @@ def test_termination_discharges_pending_obligations() -> None:
     gb = next(o for o in result.obligations if o.id == "three_days/a1/GB")
     assert (gb.settled_at, gb.settled_by) == (at(2), "d")
     assert result.not_arisen[0].reason.startswith("treaty terminated since")
+
+
+# ---------------------------------------------------------------- verdicts and clauses
+
+NEUTRALITY = prohibition("neutrality", single("UA"), pat("join_alliance"))
+SUPPORT = obligation("support", three_days().body.trigger, three_days().body.obligors,
+                     pat("assistance"), three_days().body.deadline)
+
+
+def governs(cid: str, effect: str, target: str | None, *steps: tuple) -> m.Clause:
+    return clause(cid, m.Condition(m.ConditionEffect(effect), tuple(steps), target))
+
+
+def violated(clause_id: str) -> m.Verdict:
+    return m.Verdict(m.TriggerKind.VIOLATED, clause_id)
+
+
+def join(id: str, hours: float) -> Event:
+    return ev(id, at(hours), "join_alliance", member="UA", alliance="NATO", kind="military")
+
+
+def test_a_clause_suspended_by_a_verdict_reached_at_a_deadline() -> None:
+    """Example 2.7: `neutrality suspended after violated(support)`: the guarantors' duty is
+    violated when its 3 days pass, with no event; from that instant UA may join, and the
+    suspension says which verdict caused it."""
+    t = treaty(SUPPORT, NEUTRALITY, governs("fails", "suspension", "neutrality",
+                                            (violated("support"),)))
+    events = [attack("a1", at(0)), join("j1", 24), join("j2", 80)]
+    result = run(t, events).status(at(100))
+    states = by_status(result)
+    assert states["neutrality/j1/UA"] == "violated"  # still bound on day 1
+    assert "neutrality/j2/UA" not in states  # suspended from hour 72
+    assert result.conditions["fails"].startswith(
+        "met at 2022-04-01T10:00+03:00 (violated(support): support/a1/")
+    # the treaty itself stays in force
+    assert result.treaty_status.value == "in_force"
+
+
+def test_a_kept_duty_leaves_the_clause_in_force() -> None:
+    """Example 2.7: every guarantor assists in time; neutrality still binds."""
+    t = treaty(SUPPORT, NEUTRALITY, governs("fails", "suspension", "neutrality",
+                                            (violated("support"),)))
+    helpers = ("US", "GB", "FR", "CN", "DE", "TR", "IL", "PL")
+    events = [attack("a1", at(0)), *(ev(f"h{i}", at(1), "assistance", by=p, to="UA")
+                                      for i, p in enumerate(helpers)), join("j2", 80)]
+    states = by_status(run(t, events).status(at(100)))
+    assert states["neutrality/j2/UA"] == "violated"
+
+
+def test_a_suspended_clause_gives_a_reason_and_resumes() -> None:
+    """Example 2.8: a triggered clause that a condition suspended does not arise, and says
+    why; after `resume` it arises again."""
+    t = treaty(three_days(), governs("pause", "suspension", "three_days", (pat("suspend"),)),
+               governs("again", "resumption", "three_days", (pat("resume"),)))
+    events = [ev("p1", at(0), "suspend"), attack("a1", at(1)), ev("r1", at(2), "resume"),
+              attack("a2", at(3))]
+    result = run(t, events).status(at(4))
+    reasons = {n.event: n.reason for n in result.not_arisen}
+    assert reasons == {"a1": "clause three_days suspended since 2022-03-29T10:00+03:00 "
+                             "(event p1)"}
+    assert any(o.id.startswith("three_days/a2/") for o in result.obligations)
+
+
+def test_a_clause_in_force_after_its_own_condition() -> None:
+    """Example 2.9: `three_days in force after ceasefire()`: an attack before the ceasefire
+    gives "clause three_days not in force yet"; the treaty is in force all along."""
+    t = treaty(three_days(), governs("from_ceasefire", "entry_into_force", "three_days",
+                                     (pat("ceasefire"),)))
+    events = [attack("a1", at(0)), ev("c1", at(1), "ceasefire"), attack("a2", at(2))]
+    result = run(t, events).status(at(3))
+    reasons = {n.event: n.reason for n in result.not_arisen}
+    assert reasons == {"a1": "clause three_days not in force yet"}
+    assert any(o.id.startswith("three_days/a2/") for o in result.obligations)
+
+
+def test_a_terminated_clause_discharges_its_pending_duties_only() -> None:
+    """Example 2.10: `three_days terminated after denounce()` discharges its pending duties;
+    the treaty and its other clauses go on."""
+    t = treaty(three_days(), NEUTRALITY,
+               governs("end", "termination", "three_days", (pat("denounce"),)))
+    events = [attack("a1", at(0)), ev("d1", at(1), "denounce", by="UA"), join("j1", 2)]
+    states = by_status(run(t, events).status(at(100)))
+    assert {v for k, v in states.items() if k.startswith("three_days/")} == {"discharged"}
+    assert states["neutrality/j1/UA"] == "violated"

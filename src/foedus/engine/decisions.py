@@ -132,11 +132,14 @@ class Decisions:
                   else DecisionStatus.LAPSED)
         self.resolve(dec, result, dec.closes_at, None)
 
-    def lapse_all(self, at: datetime, by: str) -> None:
-        """The treaty terminated: open decisions of non-standalone clauses lapse."""
+    def lapse_all(self, at: datetime, by: str, clause: str | None = None) -> None:
+        """The treaty terminated: open decisions of non-standalone clauses lapse. With
+        ``clause``, that clause terminated: its open decisions lapse."""
         for opened in list(self.open.values()):
             for dec in list(opened.values()):
-                if not dec.plan.standalone:
+                if clause is not None and dec.plan.clause.id != clause:
+                    continue
+                if clause is not None or not dec.plan.standalone:
                     self.resolve(dec, DecisionStatus.LAPSED, at, by)
 
     def resolve(self, dec: DecisionRecord, result: DecisionStatus, at: datetime,

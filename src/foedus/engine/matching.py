@@ -44,6 +44,7 @@ from foedus.language.model import (
     RoleSet,
     Treaty,
     Value,
+    Verdict,
     ancestors,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "pattern_fields",
     "render_guard",
     "render_pattern",
+    "render_step",
     "render_value",
 ]
 
@@ -132,6 +134,13 @@ def render_pattern(pattern: Pattern, bindings: Bindings | None = None) -> str:
         f"{c.field}: {OP_TEXT[c.op]}{render_value(c.value, bindings)}" for c in pattern.constraints
     )
     return f"{pattern.event}({args})"
+
+
+def render_step(item: Pattern | Verdict) -> str:
+    """A step of a condition: a pattern, or a verdict ``violated(support)``."""
+    if isinstance(item, Verdict):
+        return f"{item.kind.value}({item.clause})"
+    return render_pattern(item)
 
 
 def pattern_fields(pattern: Pattern, bindings: Bindings | None = None) -> dict[str, Any]:

@@ -234,11 +234,14 @@ class Obligations:
         self._unindex(record, rest, record.key)
         return rest
 
-    def discharge(self, at: datetime, by: str) -> None:
-        """The treaty terminated at ``by``: every pending duty of a non-standalone clause ends."""
+    def discharge(self, at: datetime, by: str, clause: str | None = None) -> None:
+        """The treaty terminated at ``by``: every pending duty of a non-standalone clause
+        ends. With ``clause``, that clause terminated: its pending duties end."""
         verdict: Verdict = (DISCHARGED, at, by)
         for record in self.store.open_records():
-            if record.plan.standalone:
+            if clause is not None and record.plan.clause.id != clause:
+                continue
+            if clause is None and record.plan.standalone:
                 continue
             if type(record) is EachRecord:
                 self._settle_each(record, verdict)

@@ -40,11 +40,13 @@ from foedus.language.model import (
     Quantifier,
     Ref,
     Rule,
+    Step,
     Treaty,
     Trigger,
     TriggerKind,
     Unit,
     Value,
+    Verdict,
     Window,
 )
 
@@ -267,8 +269,9 @@ class DecisionPlan(ClausePlan):
 @dataclass(frozen=True, slots=True, eq=False)
 class ConditionPlan(ClausePlan):
     effect: ConditionEffect
-    steps: tuple[tuple[Pattern, ...], ...]
-    tests: tuple[tuple[Test, ...], ...]
+    steps: tuple[tuple[Step, ...], ...]
+    tests: tuple[tuple[Test | None, ...], ...]  # None for a verdict
+    target: str | None = None  # the clause it governs; None: the treaty
 
 
 def beneficiary(value: Value | None, bindings: Bindings) -> str | None:
@@ -339,6 +342,9 @@ class Plan:
     # clauses whose fulfilments / violations trigger other clauses
     fulfilled_watched: frozenset[str] = frozenset()
     violated_watched: frozenset[str] = frozenset()
+    # conditions with a verdict among their steps, by the verdict they wait for
+    conditions_on_verdict: Mapping[tuple[TriggerKind, str], tuple[ConditionPlan, ...]] = \
+        field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -483,7 +489,9 @@ def _clause_plan(
         index, clause, None, binds,
         effect=body.effect,
         steps=body.steps,
-        tests=tuple(tuple(matcher.pattern(p, {}) for p in step) for step in body.steps),
+        tests=tuple(tuple(matcher.pattern(p, {}) if isinstance(p, Pattern) else None
+                          for p in step) for step in body.steps),
+        target=body.target,
     )
 
 
@@ -495,7 +503,7 @@ def compile_treaty(treaty: Treaty) -> Plan:
                if (t := getattr(c.body, "trigger", None)) is not None and t.clause is not None}
     clauses = tuple(_clause_plan(i, c, treaty, matcher, calendars, c.id in sources)
                     for i, c in enumerate(treaty.clauses))
-    has_entry = any(isinstance(c, ConditionPlan)
+    has_entry = any(isinstance(c, ConditionPlan) and c.target is None
                     and c.effect is ConditionEffect.ENTRY_INTO_FORCE for c in clauses)
     slots: dict[str, _Slots] = {}
 
@@ -506,13 +514,19 @@ def compile_treaty(treaty: Treaty) -> Plan:
         return got
 
     on_verdict: dict[tuple[TriggerKind, str], list[ClausePlan]] = {}
+    conditions_on_verdict: dict[tuple[TriggerKind, str], list[ConditionPlan]] = {}
     on_entry: list[ClausePlan] = []
     at_start: list[ClausePlan] = []
     standing: list[ProhibitionPlan] = []
     for plan in clauses:
         if isinstance(plan, ConditionPlan):
-            for event in sorted({p.event for step in plan.steps for p in step}):
+            for event in sorted({p.event for step in plan.steps for p in step
+                                 if isinstance(p, Pattern)}):
                 slot(event).conditions.append(plan)
+            for verdict in dict.fromkeys(p for step in plan.steps for p in step
+                                         if isinstance(p, Verdict)):
+                conditions_on_verdict.setdefault((verdict.kind, verdict.clause),
+                                                 []).append(plan)
             continue
         if isinstance(plan, PermissionPlan):
             slot(plan.action.event).permissions.append(plan)
@@ -546,7 +560,10 @@ def compile_treaty(treaty: Treaty) -> Plan:
         zone=treaty.zone,
         conditions=tuple(c for c in clauses if isinstance(c, ConditionPlan)),
         action_types=frozenset(c.action.event for c in clauses if isinstance(c, ObligationPlan)),
-        fulfilled_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.FULFILLED),
-        violated_watched=frozenset(c for k, c in on_verdict if k is TriggerKind.VIOLATED),
+        fulfilled_watched=frozenset(c for k, c in (*on_verdict, *conditions_on_verdict)
+                                    if k is TriggerKind.FULFILLED),
+        violated_watched=frozenset(c for k, c in (*on_verdict, *conditions_on_verdict)
+                                   if k is TriggerKind.VIOLATED),
+        conditions_on_verdict={k: tuple(v) for k, v in conditions_on_verdict.items()},
     )
 

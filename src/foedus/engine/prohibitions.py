@@ -56,8 +56,9 @@ class Prohibitions:
         self.store.arisen.append(period)
         self.store.n_periods += 1
 
-    def check(self, ev: Event, in_force: bool) -> None:
-        """``ev`` violates every period it falls in whose parties include its actor.
+    def check(self, ev: Event, in_force: bool, off: set[str]) -> None:
+        """``ev`` violates every period it falls in whose parties include its actor
+        (``off``: the clauses a condition keeps from applying now).
 
         Inside overlapping periods of one clause an act is one violation, recorded against
         the oldest period; the others are breached all the same (none is respected).
@@ -72,6 +73,8 @@ class Prohibitions:
             plan = period.plan
             if not (in_force or plan.standalone) or not period.covers(at):
                 continue
+            if off and plan.clause.id in off:
+                continue
             actor = fields.get(plan.action.actor_field or "", MISSING)
             if actor not in period.members or not period.test(fields):
                 continue
@@ -85,11 +88,12 @@ class Prohibitions:
             store.n_instances += 1
             self.violated(violation)
 
-    def exercise(self, ev: Event, plans: tuple[PermissionPlan, ...], in_force: bool) -> None:
-        """Record ``ev`` under each permission it uses."""
+    def exercise(self, ev: Event, plans: tuple[PermissionPlan, ...], in_force: bool,
+                 off: set[str]) -> None:
+        """Record ``ev`` under each permission it uses (none that ``off`` names)."""
         at, fields = ev.at, ev.fields
         for plan in plans:
-            if not (in_force or plan.standalone):
+            if not (in_force or plan.standalone) or (off and plan.clause.id in off):
                 continue
             window = plan.window
             if (window.start_at is not None and at < window.start_at) or (

@@ -18,7 +18,13 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
-from foedus.engine.matching import Bindings, fmt_time, pattern_fields, render_pattern
+from foedus.engine.matching import (
+    Bindings,
+    fmt_time,
+    pattern_fields,
+    render_pattern,
+    render_step,
+)
 from foedus.engine.model import (
     FIELDS,
     TIME_FIELDS,
@@ -52,6 +58,7 @@ from foedus.engine.records import (
 )
 from foedus.engine.records import NonArising as NonArisingRecord
 from foedus.engine.state import RunState
+from foedus.engine.status import cause_text
 from foedus.events.model import micros
 from foedus.language.model import ClauseKind, RuleKind
 
@@ -380,13 +387,14 @@ def _condition_text(state: RunState, plan: ConditionPlan, view: View) -> str:
     progress = state.status.progress[plan.id]
     total = len(plan.steps)
     done_at, done_by = progress.met_at, progress.met_by
+    cause = cause_text(done_by or "", progress.met_how)
     if done_at is not None and progress.step >= total:
-        return f"met at {view.text(done_at)} (event {done_by})"
+        return f"met at {view.text(done_at)} ({cause})"
     if progress.step >= total:
         return "met"
-    waiting = [render_pattern(p) for j, p in enumerate(plan.steps[progress.step])
+    waiting = [render_step(p) for j, p in enumerate(plan.steps[progress.step])
                if j not in progress.matched]
-    prefix = f"met at {view.text(done_at)} (event {done_by}); again: " if done_at else ""
+    prefix = f"met at {view.text(done_at)} ({cause}); again: " if done_at else ""
     return f"{prefix}step {progress.step + 1} of {total}: waiting for {' and '.join(waiting)}"
 
 

@@ -173,11 +173,12 @@ class RunState:
             calls.append(lambda ev: vote(ev, votes))
         if spec.prohibitions:
             check, status = self.prohibitions.check, self.status
-            calls.append(lambda ev: check(ev, status.status is IN_FORCE))
+            calls.append(lambda ev: check(ev, status.status is IN_FORCE, status.off))
         if spec.permissions:
             permissions, exercise, status = spec.permissions, self.prohibitions.exercise, \
                 self.status
-            calls.append(lambda ev: exercise(ev, permissions, status.status is IN_FORCE))
+            calls.append(lambda ev: exercise(ev, permissions, status.status is IN_FORCE,
+                                             status.off))
         calls.extend(self._trigger_handler(p) for p in spec.triggers)
         return calls
 
@@ -222,11 +223,14 @@ class RunState:
         trigger = plan.trigger
         guard = trigger.guard if trigger is not None else None
         status, matcher, not_arisen = self.status, self.plan.matcher, self._not_arisen
+        clause_id = plan.id
 
         def fire(bindings: Bindings, trigger_id: str | None, at: datetime | None, key: str,
                  fields: Mapping[str, Any]) -> str | None:
             if not standalone and status.status is not IN_FORCE:
                 why: str | None = status.why_not_in_force()
+            elif status.off and clause_id in status.off:
+                why = status.why_clause_off(clause_id)
             elif guard is not None and not matcher.guard(guard, bindings):
                 why = f"the guard `if {render_guard(guard)}` does not hold"
             else:
@@ -240,7 +244,11 @@ class RunState:
 
     def _arise(self, plan: ClausePlan, trigger_id: str | None, at: datetime | None,
                key: str) -> None:
-        """``plan`` arises whatever the status (at the start, or on entry into force)."""
+        """``plan`` arises whatever the treaty's status (at the start, or on entry into
+        force), unless a condition of its own keeps it from applying."""
+        if plan.id in self.status.off:
+            self._not_arisen(at, plan, trigger_id or key, self.status.why_clause_off(plan.id))
+            return
         why = self._creator(plan)({}, trigger_id, at, key, {})
         if why is not None:
             self._not_arisen(at, plan, trigger_id or key, why)
@@ -306,6 +314,8 @@ class RunState:
         The waiting clause's binding exposes the causing event's fields, ``obligor`` and
         ``beneficiary``.
         """
+        if at is not None and (kind, plan.id) in self.plan.conditions_on_verdict:
+            self.status.verdict(kind, plan.id, at, instance, self._on_status)
         fields = dict(cause)
         fields["obligor"] = obligor
         fields["beneficiary"] = owed
@@ -326,6 +336,9 @@ class RunState:
         """A decision resolved: fire the clauses gated on its outcome, note the others."""
         fired = OUTCOME_TRIGGER.get(dec.state)
         at = dec.resolved_at
+        if fired is not None and at is not None and \
+                (fired, dec.plan.id) in self.plan.conditions_on_verdict:
+            self.status.verdict(fired, dec.plan.id, at, dec.id, self._on_status)
         for kind in (TriggerKind.ADOPTED, TriggerKind.REJECTED):
             for dep in self.plan.on_verdict.get((kind, dec.plan.id), ()):
                 if kind is fired:
@@ -339,12 +352,18 @@ class RunState:
                            f"{fmt_time(at, self.plan.tz)}")
                     self._not_arisen(at, dep, dec.trigger_id or dec.id, why)
 
-    def _on_status(self, effect: ConditionEffect, ev: Event) -> None:
-        """A condition changed the treaty's status at ``ev``."""
-        if effect is ConditionEffect.ENTRY_INTO_FORCE:
+    def _on_status(self, effect: ConditionEffect, at: datetime, by: str,
+                   target: str | None) -> None:
+        """A condition changed the status of the treaty (``target`` None) or of a clause,
+        at ``at``, by the event or the verdict ``by``."""
+        if target is not None:
+            if effect is ConditionEffect.TERMINATION:
+                self.obligations.discharge(at, by, target)
+                self.decisions.lapse_all(at, by, target)
+        elif effect is ConditionEffect.ENTRY_INTO_FORCE:
             for plan in self.plan.on_entry:
-                self._arise(plan, ev.id, ev.at, "in-force")
+                self._arise(plan, by, at, "in-force")
         elif effect is ConditionEffect.TERMINATION:
-            self.obligations.discharge(ev.at, ev.id)
-            self.decisions.lapse_all(ev.at, ev.id)
+            self.obligations.discharge(at, by)
+            self.decisions.lapse_all(at, by)
 

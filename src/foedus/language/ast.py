@@ -298,10 +298,26 @@ class DecisionAst:
 
 
 @dataclass(frozen=True, slots=True)
-class ConditionAst:
-    effect: str  # in force / suspended / resumes / terminated
-    steps: tuple[tuple[PatternAst, ...], ...]
+class VerdictStepAst:
+    """``violated(support)`` as a step of a condition."""
+
+    verdict: str  # violated / fulfilled / adopted / rejected
+    clause: Name
     span: Span
+
+
+StepItemAst = PatternAst | VerdictStepAst
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionAst:
+    """``treaty suspended after ...`` or ``neutrality suspended after ...`` (``target``
+    names the clause; None is the whole treaty)."""
+
+    effect: str  # in force / suspended / resumes / terminated
+    steps: tuple[tuple[StepItemAst, ...], ...]
+    span: Span
+    target: Name | None = None
 
 
 BodyAst = ObligationAst | ProhibitionAst | PermissionAst | DecisionAst | ConditionAst

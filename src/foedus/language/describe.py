@@ -66,6 +66,11 @@ def describe_treaty(treaty: m.Treaty) -> str:
 def describe_clause(treaty: m.Treaty, clause: m.Clause) -> str:
     b = clause.body
     scope = " This applies whether or not the treaty is in force." if clause.standalone else ""
+    governors = [c.id for c in treaty.clauses
+                 if isinstance(c.body, m.Condition) and c.body.target == clause.id]
+    if governors:
+        named = " and ".join(f"[{g}]" for g in governors)
+        scope += f" When it applies is also governed by {named}."
     if isinstance(b, m.Obligation):
         when = _trigger(treaty, b.trigger) + ", " if b.trigger else ""
         who = _obligors(treaty, b.obligors)
@@ -93,14 +98,28 @@ def describe_clause(treaty: m.Treaty, clause: m.Clause) -> str:
             "undecided by then, the decision lapses."
         )
     assert isinstance(b, m.Condition)
+    subject = f"Clause {b.target}" if b.target is not None else "The treaty"
     effect = {
-        m.ConditionEffect.ENTRY_INTO_FORCE: "The treaty enters into force",
-        m.ConditionEffect.SUSPENSION: "The treaty is suspended",
-        m.ConditionEffect.RESUMPTION: "The treaty resumes",
-        m.ConditionEffect.TERMINATION: "The treaty terminates",
+        m.ConditionEffect.ENTRY_INTO_FORCE: "enters into force",
+        m.ConditionEffect.SUSPENSION: "is suspended",
+        m.ConditionEffect.RESUMPTION: "resumes",
+        m.ConditionEffect.TERMINATION: "terminates",
     }[b.effect]
-    steps = [" and ".join(_pattern(treaty, p, noun=True) for p in step) for step in b.steps]
-    return f"{effect} once, in this order: " + "; then ".join(steps) + "."
+    steps = [" and ".join(_step(treaty, p) for p in step) for step in b.steps]
+    order = ", in this order: " if len(steps) > 1 else " "
+    return f"{subject} {effect} once{order}" + "; then ".join(steps) + "."
+
+
+def _step(treaty: m.Treaty, item: m.Step) -> str:
+    if isinstance(item, m.Pattern):
+        return _pattern(treaty, item, noun=True)
+    verdict = {
+        m.TriggerKind.VIOLATED: "is violated",
+        m.TriggerKind.FULFILLED: "is fulfilled",
+        m.TriggerKind.ADOPTED: "is adopted",
+        m.TriggerKind.REJECTED: "is rejected",
+    }[item.kind]
+    return f"clause {item.clause} {verdict}"
 
 
 def _cap(text: str) -> str:

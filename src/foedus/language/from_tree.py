@@ -529,12 +529,20 @@ class TreeToAst:
     def effect(self, meta: Meta, items: Items) -> str:
         return " ".join(str(t) for t in items)
 
-    def step(self, meta: Meta, items: Items) -> tuple[ast.PatternAst, ...]:
-        return tuple(_node(ast.PatternAst, i) for i in items)
+    def verdict_step(self, meta: Meta, items: Items) -> ast.VerdictStepAst:
+        return ast.VerdictStepAst(_node(str, items[0]), self._name(items[1]), self._s(meta))
+
+    def step(self, meta: Meta, items: Items) -> tuple[ast.StepItemAst, ...]:
+        return tuple(_step_item(i) for i in items)
+
+    def condition_target(self, meta: Meta, items: Items) -> ast.Name | None:
+        token = _token(items[0])
+        return None if token.type != "NAME" else self._name(token)
 
     def condition(self, meta: Meta, items: Items) -> ast.ConditionAst:
-        steps = tuple(_tuple_of(ast.PatternAst, s) for s in items[1:])
-        return ast.ConditionAst(_node(str, items[0]), steps, self._s(meta))
+        steps = tuple(tuple(_step_item(i) for i in _node(tuple, s)) for s in items[2:])
+        return ast.ConditionAst(_node(str, items[1]), steps, self._s(meta),
+                                _opt_node(ast.Name, items[0]))
 
     def standalone(self, meta: Meta, items: Items) -> bool:
         return True
@@ -549,6 +557,12 @@ class TreeToAst:
         return ast.ClauseDecl(
             self._name(name), self._opt_text(title), bool(standalone), quotes, body, self._s(meta)
         )
+
+
+def _step_item(item: object) -> ast.StepItemAst:
+    if isinstance(item, ast.PatternAst | ast.VerdictStepAst):
+        return item
+    raise _unexpected("a step of a condition", item)
 
 
 def _exceptions(item: object) -> tuple[ast.Value, ...]:

@@ -360,11 +360,28 @@ class ConditionEffect(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """``violated(support)`` as a step of a condition: a verdict of another clause (or an
+    outcome of a decision), reached by an event or by the passing of a deadline."""
+
+    kind: TriggerKind  # VIOLATED / FULFILLED / ADOPTED / REJECTED
+    clause: str
+
+
+Step = Pattern | Verdict
+
+
+@dataclass(frozen=True, slots=True)
 class Condition:
-    """``treaty in force after A then B and C``: steps in order; within a step, any order."""
+    """``treaty in force after A then B and C``: steps in order; within a step, any order.
+
+    ``target`` names the clause the condition governs (``neutrality suspended after
+    violated(support)``); None is the whole treaty.
+    """
 
     effect: ConditionEffect
-    steps: tuple[tuple[Pattern, ...], ...]
+    steps: tuple[tuple[Step, ...], ...]
+    target: str | None = None
 
 
 Body = Obligation | Prohibition | Permission | Decision | Condition

@@ -278,12 +278,19 @@ def _body(b: ast.BodyAst) -> list[str]:
             lines.append(f"{INDENT}decision by {_obligors(b.voters)}")
             lines.append(f"{deep}{_rule(b.rule)} votes {b.votes.text} {_deadline(b.deadline)}")
         case ast.ConditionAst():
-            steps = [" and ".join(_pattern(p) for p in step) for step in b.steps]
-            lines.append(f"{INDENT}treaty {b.effect} after {steps[0]}")
+            steps = [" and ".join(_step_item(p) for p in step) for step in b.steps]
+            target = b.target.text if b.target is not None else "treaty"
+            lines.append(f"{INDENT}{target} {b.effect} after {steps[0]}")
             lines.extend(f"{deep}then {step}" for step in steps[1:])
         case _:
             raise TypeError(f"not a clause body: {type(b).__name__}")
     return lines
+
+
+def _step_item(item: ast.StepItemAst) -> str:
+    if isinstance(item, ast.VerdictStepAst):
+        return f"{item.verdict}({item.clause.text})"
+    return _pattern(item)
 
 
 def _trigger(t: ast.TriggerAst) -> str:

@@ -13,7 +13,12 @@ from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.deadlines import resolve_deadline, resolve_window
 from foedus.language.check.symbols import Symbols
-from foedus.language.check.triggers import PARTY, resolve_trigger, verdict_cycles
+from foedus.language.check.triggers import (
+    PARTY,
+    resolve_trigger,
+    resolve_verdict,
+    verdict_cycles,
+)
 from foedus.language.check.values import Scope, resolve_pattern, resolve_value
 
 K = m.FieldKind
@@ -82,7 +87,7 @@ def _check_clause(
     elif isinstance(b, ast.DecisionAst):
         body, kind = _decision(b, by_name, scope), m.ClauseKind.DECISION
     else:
-        body, kind = _condition(b, scope), m.ClauseKind.CONDITION
+        body, kind = _condition(b, by_name, scope), m.ClauseKind.CONDITION
     if body is None or len(scope.diags) > before:
         return None
     return m.Clause(
@@ -368,11 +373,65 @@ def _vote_event(name: ast.Name, scope: Scope) -> str | None:
     return et.name
 
 
-def _condition(b: ast.ConditionAst, scope: Scope) -> m.Condition | None:
-    steps: list[tuple[m.Pattern, ...]] = []
+def _condition(
+    b: ast.ConditionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Condition | None:
+    target = _condition_target(b, by_name, scope) if b.target is not None else None
+    steps: list[tuple[m.Step, ...]] = []
     for step in b.steps:
-        patterns = [resolve_pattern(p, scope) for p in step]
-        if any(p is None for p in patterns):
+        items = [_step_item(item, by_name, scope) for item in step]
+        if any(item is None for item in items):
             return None
-        steps.append(tuple(p for p in patterns if p is not None))
-    return m.Condition(_EFFECTS[b.effect], tuple(steps))
+        steps.append(tuple(item for item in items if item is not None))
+    if b.target is not None and target is None:
+        return None
+    return m.Condition(_EFFECTS[b.effect], tuple(steps), target)
+
+
+def _step_item(
+    item: ast.StepItemAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> m.Step | None:
+    if isinstance(item, ast.PatternAst):
+        return resolve_pattern(item, scope)
+    kind = resolve_verdict(item.verdict, item.clause, by_name, scope, scope.clause)
+    return m.Verdict(kind, item.clause.text) if kind is not None else None
+
+
+def _condition_target(
+    b: ast.ConditionAst, by_name: dict[str, ast.ClauseDecl], scope: Scope
+) -> str | None:
+    """The clause a condition governs: one that arises or applies, not a condition; and,
+    for entry into force, one with a trigger (a clause without one arises when the treaty
+    enters into force, and could not wait for its own condition)."""
+    assert b.target is not None
+    name = b.target.text
+    clause = by_name.get(name)
+    if clause is None:
+        hint = did_you_mean(name, list(by_name))
+        scope.err(
+            "unknown-clause",
+            f"unknown clause `{name}`: a condition governs the treaty or one of its clauses",
+            b.target.span,
+            suggestion=f"did you mean `{hint}`?" if hint else "write `treaty ...` for the "
+            "whole treaty",
+        )
+        return None
+    if isinstance(clause.body, ast.ConditionAst):
+        scope.err(
+            "condition-on-condition",
+            f"`{name}` is a condition; a condition governs an obligation, prohibition, "
+            "permission or decision",
+            b.target.span,
+        )
+        return None
+    untriggered = isinstance(clause.body, ast.ObligationAst) and clause.body.trigger is None
+    if b.effect == "in force" and untriggered:
+        scope.err(
+            "condition-on-untriggered",
+            f"`{name}` has no trigger: it arises when the treaty enters into force, so it "
+            "cannot wait for an entry condition of its own",
+            b.target.span,
+            suggestion=f"give `{name}` a trigger, or put the condition on the treaty",
+        )
+        return None
+    return name

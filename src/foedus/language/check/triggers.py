@@ -85,14 +85,37 @@ def resolve_trigger(
             m.TriggerKind.EVENT, t.binding.text if t.binding else None, pattern, None, guard
         )
     assert t.clause is not None and t.verdict is not None
-    kind = _VERDICT_KINDS[t.verdict]
-    target = by_name.get(t.clause.text)
+    kind = resolve_verdict(t.verdict, t.clause, by_name, scope, self_name)
+    if kind is None:
+        return None
+    if t.binding is not None and not _binding_ok(t.binding, scope):
+        return None
+    if t.binding is not None:
+        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols))
+        if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
+            fields["obligor"] = PARTY
+            fields["beneficiary"] = PARTY
+        scope.bindings[t.binding.text] = Binding(
+            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
+        )
+    guard = resolve_guard(t.guard, scope) if t.guard is not None else None
+    return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
+
+
+def resolve_verdict(
+    verdict: str, clause: ast.Name, by_name: dict[str, ast.ClauseDecl], scope: Scope,
+    self_name: str,
+) -> m.TriggerKind | None:
+    """``violated(c)`` and its kin, in a trigger or a condition: ``c`` must be a clause
+    that can reach that verdict, and not the clause that waits for it."""
+    kind = _VERDICT_KINDS[verdict]
+    target = by_name.get(clause.text)
     if target is None:
-        hint = did_you_mean(t.clause.text, list(by_name))
+        hint = did_you_mean(clause.text, list(by_name))
         scope.err(
             "unknown-clause",
-            f"unknown clause `{t.clause.text}`",
-            t.clause.span,
+            f"unknown clause `{clause.text}`",
+            clause.span,
             suggestion=f"did you mean `{hint}`?" if hint else None,
         )
         return None
@@ -109,34 +132,23 @@ def resolve_trigger(
         actual = article(_BODY_WORDS[type(target.body)])
         scope.err(
             "wrong-verdict",
-            f"`{t.verdict}({t.clause.text})` needs {what}, but `{t.clause.text}` is {actual}",
-            t.clause.span,
+            f"`{verdict}({clause.text})` needs {what}, but `{clause.text}` is {actual}",
+            clause.span,
             notes=(
                 "violated(...) applies to obligations and prohibitions, fulfilled(...) to "
                 "obligations, adopted(...) and rejected(...) to decisions",
             ),
         )
         return None
-    if t.clause.text == self_name:
+    if clause.text == self_name:
         scope.err(
             "self-trigger",
             f"clause `{self_name}` is triggered by its own verdict",
-            t.clause.span,
+            clause.span,
             suggestion="a clause may follow another clause's verdict, never its own",
         )
         return None
-    if t.binding is not None and not _binding_ok(t.binding, scope):
-        return None
-    if t.binding is not None:
-        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols))
-        if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
-            fields["obligor"] = PARTY
-            fields["beneficiary"] = PARTY
-        scope.bindings[t.binding.text] = Binding(
-            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
-        )
-    guard = resolve_guard(t.guard, scope) if t.guard is not None else None
-    return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)
+    return kind
 
 
 def _binding_ok(binding: ast.Name, scope: Scope) -> bool:
