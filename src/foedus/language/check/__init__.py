@@ -92,6 +92,7 @@ def check_module(
         clauses=clauses,
         source=module.file,
         zone=zone,
+        states=tuple(symbols.states[k] for k in sorted(symbols.states)),
     )
     return treaty, diags
 
