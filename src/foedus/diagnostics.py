@@ -127,6 +127,8 @@ _COMMON_ALIASES = {
     "RF": "RU",
     "RUS": "RU",
     "UKR": "UA",
+    "BLR": "BY",
+    "DPRK": "KP",
     "ROC": "TW",
     "PRC": "CN",
 }

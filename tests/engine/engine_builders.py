@@ -14,6 +14,7 @@ KYIV = timezone(timedelta(hours=3))
 T0 = datetime(2022, 3, 29, 10, 0, tzinfo=KYIV)
 GUARANTORS = ("US", "GB", "FR", "CN", "RU", "DE", "TR", "IL", "PL")
 PARTIES = ("UA", *GUARANTORS)
+STATES = ("BY", "KP")  # states that are not parties
 
 
 def at(hours: float = 0, days: float = 0) -> datetime:
@@ -46,6 +47,10 @@ EVENTS = (
     m.EventType("resume", (), None),
     m.EventType("denounce", (fld("by", K.PARTY),), "by"),
     m.EventType("report", (fld("by", K.PARTY), fld("size", K.NUMBER)), "by"),
+    # a state field: the intruder may be a state that is not a party (the actor is the
+    # first party field, as the checker has it)
+    m.EventType("incursion", (fld("intruder", K.STATE), fld("victim", K.PARTY),
+                              fld("place", K.TERRITORY)), "victim"),
 )
 
 GUARANTOR = m.RoleSet("guarantor", GUARANTORS)
@@ -54,6 +59,11 @@ ROLE_UA = m.RoleSet("UA", ("UA",))
 
 def party(code: str) -> m.Const:
     return m.Const(K.PARTY, code)
+
+
+def state(code: str) -> m.Const:
+    """A state that is not a party (a party is ``party(code)`` wherever it is written)."""
+    return m.Const(K.STATE, code)
 
 
 def terr(name: str) -> m.Const:
@@ -183,6 +193,7 @@ def treaty(*clauses: m.Clause, calendars: tuple[m.Calendar, ...] = (),
         calendars=calendars,
         clauses=tuple(clauses),
         zone=zone,
+        states=tuple(m.State(code, code) for code in STATES),
     )
 
 

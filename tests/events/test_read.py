@@ -51,9 +51,12 @@ TREATY = m.Treaty(
             "member",
         ),
         m.EventType("aid", (_field("by", K.PARTY), _field("amount", K.NUMBER)), "by"),
+        m.EventType("incursion", (_field("intruder", K.STATE), _field("victim", K.PARTY)),
+                    "victim"),
     ),
     calendars=(),
     clauses=(),
+    states=(m.State("BY", "Belarus"), m.State("KP", "North Korea")),
 )
 
 ATTACK = '"type": "armed_attack", "aggressor": "RU", "victim": "UA", "place": "Crimea"'
@@ -89,7 +92,7 @@ error[event-unknown-type]: unknown event type `armed_atack`
   |
 1 | {"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "armed_atack"}
   |                                                    ^^^^^^^^^^^^^
-   = note: the treaty declares: aid, armed_attack, join_alliance
+   = note: the treaty declares: aid, armed_attack, incursion, join_alliance
    = help: did you mean `armed_attack`?
 """,
     ),
@@ -175,6 +178,31 @@ error[event-unknown-party]: unknown party `UK` in field `victim`
   |                                                                                                 ^^^^
    = note: the treaty's parties are: GB, RU, UA, US
    = help: did you mean `GB`?
+""",
+    ),
+    (
+        "unknown state",
+        '{"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "incursion", "intruder": "BLR", "victim": "UA"}',
+        """\
+error[event-unknown-state]: unknown state `BLR` in field `intruder`
+  --> ev.jsonl:1:77   (event e1)
+  |
+1 | {"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "incursion", "intruder": "BLR", "victim": "UA"}
+  |                                                                             ^^^^^
+   = note: the treaty's parties and other states are: BY, GB, KP, RU, UA, US
+   = help: did you mean `BY`?
+""",
+    ),
+    (
+        "state where a party is expected",
+        '{"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "incursion", "intruder": "RU", "victim": "BY"}',
+        """\
+error[event-unknown-party]: `BY` in field `victim` is a state that is not a party
+  --> ev.jsonl:1:93   (event e1)
+  |
+1 | {"id": "e1", "at": "2022-03-29T10:00:00Z", "type": "incursion", "intruder": "RU", "victim": "BY"}
+  |                                                                                             ^^^^
+   = note: the treaty's parties are: GB, RU, UA, US
 """,
     ),
     (
@@ -383,6 +411,44 @@ def test_tables_and_csv_report_like_json_lines(tmp_path: Path, suffix: str) -> N
     assert len(diags) == 3
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet", ".arrow"])
+def test_a_state_field_takes_a_declared_party_or_state(tmp_path: Path, suffix: str) -> None:
+    """A state field holds a declared party or a declared state, in every format; any
+    other value is refused with the message and hint of a party field."""
+    at = datetime(2022, 3, 29, tzinfo=UTC)
+    events = [
+        Event("e1", at, "incursion", {"intruder": "BY", "victim": "UA"}),
+        Event("e2", at, "incursion", {"intruder": "RU", "victim": "UA"}),
+        Event("e3", at, "incursion", {"intruder": "BLR", "victim": "UA"}),
+        Event("e4", at, "incursion", {"intruder": "RU", "victim": "BY"}),
+    ]
+    path = tmp_path / f"ev{suffix}"
+    write_events(path, events)
+    valid, diags = load_events(path, TREATY, skip_invalid=True)
+    assert [e.id for e in valid] == ["e1", "e2"]
+    assert [(d.code, d.message, d.suggestion) for d in diags] == [
+        ("event-unknown-state", "unknown state `BLR` in field `intruder`", "did you mean `BY`?"),
+        ("event-unknown-party", "`BY` in field `victim` is a state that is not a party", None),
+    ]
+
+
+def test_columns_vouch_for_declared_states(tmp_path: Path) -> None:
+    """The column check of a table accepts the states the rule accepts: no valid row of a
+    state field is handed to the rule, every invalid one is."""
+    import pyarrow.parquet as pq
+
+    at = datetime(2022, 3, 29, tzinfo=UTC)
+    codes = ["BY", "KP", "UA", "GB", "BLR", "Crimea"]
+    events = [Event(f"e{i}", at, "incursion", {"intruder": code, "victim": "UA"})
+              for i, code in enumerate(codes)]
+    write_events(tmp_path / "log.parquet", events)
+    checked = check_batch(pq.read_table(tmp_path / "log.parquet"), Acceptor(TREATY),
+                          "log.parquet", 1)
+    assert checked.rows.column("intruder").to_pylist() == ["BY", "KP", "UA", "GB"]
+    assert checked.extra == []
+    assert [d.code for d in checked.problems] == ["event-unknown-state"] * 2
+
+
 def test_tables_reject_naive_timestamps(tmp_path: Path) -> None:
     """A timestamp column without a zone is an error on every row."""
     import pyarrow as pa
@@ -439,6 +505,9 @@ field_sets = st.one_of(
     st.fixed_dictionaries(
         {"by": st.sampled_from(PARTIES), "amount": st.floats(-1e9, 1e9, allow_nan=False).map(float)}
     ).map(lambda f: ("aid", f)),
+    st.fixed_dictionaries(
+        {"intruder": st.sampled_from([*PARTIES, "BY", "KP"]), "victim": st.sampled_from(PARTIES)}
+    ).map(lambda f: ("incursion", f)),
 )
 logs = st.lists(st.tuples(times, field_sets), max_size=12).map(
     lambda items: [Event(f"e{i}", at, kind, fields) for i, (at, (kind, fields)) in enumerate(items)]
@@ -482,9 +551,11 @@ values = st.one_of(
     st.integers(-5, 5),
     st.floats(allow_nan=True),
     st.just(""),
-    st.sampled_from(["UA", "UK", "Crimea", "Krim", "military", "x", "3", "2022-03-29T10:00:00"]),
+    st.sampled_from(["UA", "UK", "BY", "BLR", "Crimea", "Krim", "military", "x", "3",
+                     "2022-03-29T10:00:00"]),
 )
-keys = st.sampled_from(["id", "at", "type", "fields", "victim", "kind", "amount", "extra"])
+keys = st.sampled_from(["id", "at", "type", "fields", "victim", "intruder", "kind", "amount",
+                        "extra"])
 
 
 def _record(event: Event, nested: bool, strings: bool) -> dict[str, object]:
@@ -530,9 +601,11 @@ def test_json_records_one_rule(cases: list[tuple[dict[str, object], bool, str]])
 
 COLUMN_VALUES = {
     "text": st.one_of(st.none(), st.sampled_from(
-        ["", " ", "UA", "UK", "Crimea", "Krim", "military", "x", "3", "1e3", "nan", "inf",
+        ["", " ", "UA", "UK", "BY", "BLR", "Crimea", "Krim", "military", "x", "3", "1e3", "nan",
+         "inf",
          "2022-03-29T10:00:00Z", "2022-03-29T10:00:00", " 2022-03-29 10:00+03:00 ",
-         "2022-13-01T00:00:00Z", "e1", "e2", "aid", "armed_attack", "join_alliance"])),
+         "2022-13-01T00:00:00Z", "e1", "e2", "aid", "armed_attack", "join_alliance",
+         "incursion"])),
     "int": st.one_of(st.none(), st.integers(-3, 3)),
     "float": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
     "bool": st.one_of(st.none(), st.booleans()),
@@ -547,7 +620,7 @@ COLUMN_TYPES = {"text": "string", "int": "int64", "float": "float64", "bool": "b
                 "time": "timestamp[us, tz=UTC]", "time_ns": "timestamp[ns, tz=UTC]",
                 "time_far": "timestamp[us, tz=UTC]"}
 COLUMN_NAMES = ["id", "at", "type", "aggressor", "victim", "place", "member", "alliance",
-                "kind", "by", "amount", "extra"]
+                "kind", "by", "amount", "intruder", "extra"]
 
 
 @st.composite

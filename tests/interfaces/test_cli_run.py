@@ -256,3 +256,41 @@ def test_report_is_the_same_bytes_every_time(tmp_path: Path, files: tuple[Path, 
     for out in (a, b):
         assert invoke("report", *files, "-o", out, "--as-of", "2022-04-10T00:00:00Z").exit_code == 0
     assert a.read_bytes() == b.read_bytes()
+
+
+STATES_TREATY = """\
+treaty outside "Guarantees against an attack by any state"
+role guarantor
+party UA "Ukraine"
+party US "United States", GB "United Kingdom", RU "Russia" role guarantor
+state BY "Belarus"
+territory Ukraine
+event armed_attack(aggressor: state, victim: party, place: territory)
+event consultations(by: party actor, with: party)
+
+clause consult "3 days"
+  quote "In case of an attack, consultations should take place within 3 days"
+  when armed_attack(victim: UA, aggressor: not RU) as attack
+  each guarantor except attack.aggressor must consultations(with: UA) within 3 days of attack
+"""
+BY_ATTACKS = ('{"id": "a1", "at": "2022-04-01T10:00:00Z", "type": "armed_attack", '
+              '"aggressor": "%s", "victim": "UA", "place": "Ukraine"}\n')
+
+
+def test_run_an_attack_by_a_state_that_is_not_a_party(tmp_path: Path) -> None:
+    """`foedus run`: an attack by Belarus obliges every guarantor, none excepted; an
+    undeclared state in the log is refused with a hint."""
+    treaty = tmp_path / "outside.foedus"
+    treaty.write_text(STATES_TREATY, encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text(BY_ATTACKS % "BY", encoding="utf-8")
+    result = invoke("run", treaty, events, "--format", "json", "--as-of", "2022-04-02T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {o["id"]: o["state"] for o in data["obligations"]} == {
+        "consult/a1/GB": "pending", "consult/a1/RU": "pending", "consult/a1/US": "pending"}
+    events.write_text(BY_ATTACKS % "BLR", encoding="utf-8")
+    result = invoke("run", treaty, events)
+    assert result.exit_code == 1
+    assert "error[event-unknown-state]: unknown state `BLR` in field `aggressor`" in result.output
+    assert "did you mean `BY`?" in result.output

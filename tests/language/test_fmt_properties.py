@@ -175,6 +175,7 @@ declarations = st.one_of(
     seq(lit("role"), comma_list(titled)),
     seq(lit("group"), name, lit("="), comma_list(name)),
     seq(lit("party"), comma_list(titled), opt(seq(lit("role"), comma_list(name)))),
+    seq(lit("state"), comma_list(titled)),
     seq(
         lit("territory"),
         comma_list(seq(name, opt(tok(texts)), opt(seq(lit("within"), name)))),

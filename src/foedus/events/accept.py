@@ -51,6 +51,13 @@ RECORD_LIMIT = 1 << 20
 table (an id, a text field). Text logs are read a line at a time within it, so a log
 cannot make a reader hold more than this of any one record; ``--max-record`` raises it."""
 
+# What the values of a field of a declared set are called, in an unknown value's note.
+_LISTINGS = {
+    FieldKind.PARTY: "parties",
+    FieldKind.STATE: "parties and other states",
+    FieldKind.TERRITORY: "territories",
+}
+
 # One field of a declared type: name, kind, the allowed values (None: any text).
 FieldSpec = tuple[str, FieldKind, frozenset[str] | None]
 
@@ -102,17 +109,17 @@ class Acceptor:
         self.exact_ids = exact_ids
         self.types: dict[str, EventType] = {e.name: e for e in treaty.events}
         self.parties = tuple(p.code for p in treaty.parties)
+        self.states = treaty.state_codes()  # a state field: a party or another state
         self.territories = tuple(t.name for t in treaty.territories)
-        party_set, territory_set = frozenset(self.parties), frozenset(self.territories)
+        sets = {FieldKind.PARTY: frozenset(self.parties), FieldKind.STATE: frozenset(self.states),
+                FieldKind.TERRITORY: frozenset(self.territories)}
         self.specs: dict[str, tuple[FieldSpec, ...]] = {
             e.name: tuple(
                 (
                     f.name,
                     f.type.kind,
-                    party_set if f.type.kind is FieldKind.PARTY
-                    else territory_set if f.type.kind is FieldKind.TERRITORY
-                    else frozenset(f.type.options) if f.type.kind is FieldKind.ENUM
-                    else None,
+                    frozenset(f.type.options) if f.type.kind is FieldKind.ENUM
+                    else sets.get(f.type.kind),
                 )
                 for f in e.fields
             )
@@ -131,6 +138,8 @@ class Acceptor:
         """The values a field of ``kind`` may take, or None when any text (or number) goes."""
         if kind is FieldKind.PARTY:
             return self.parties
+        if kind is FieldKind.STATE:
+            return self.states
         if kind is FieldKind.TERRITORY:
             return self.territories
         if kind is FieldKind.ENUM:
@@ -436,16 +445,16 @@ class Acceptor:
                 suggestion="write it as a JSON string in quotes",
             )
         allowed = self.allowed(kind, options) or ()
-        what = {FieldKind.PARTY: "party", FieldKind.TERRITORY: "territory"}.get(kind)
         guess = did_you_mean(raw, allowed)
-        if what is not None:
-            listing = "parties" if what == "party" else "territories"
+        if kind in _LISTINGS:
+            not_party = kind is FieldKind.PARTY and raw in self.states
             return error(
-                f"event-unknown-{what}",
-                f"unknown {what} `{raw}` in field `{name}`",
+                f"event-unknown-{kind}",
+                f"`{raw}` in field `{name}` is a state that is not a party" if not_party
+                else f"unknown {kind} `{raw}` in field `{name}`",
                 where.span(name, raw),
                 context=context,
-                notes=(f"the treaty's {listing} are: {', '.join(sorted(allowed))}",),
+                notes=(f"the treaty's {_LISTINGS[kind]} are: {', '.join(sorted(allowed))}",),
                 suggestion=f"did you mean `{guess}`?" if guess else None,
             )
         return error(
@@ -514,4 +523,5 @@ def _signature(etype: EventType) -> str:
 def _expected(kind: FieldKind, options: tuple[str, ...]) -> str:
     if kind is FieldKind.ENUM:
         return "one of " + " | ".join(options)
-    return {"party": "a party code", "territory": "a territory name", "text": "text"}[kind.value]
+    return {"party": "a party code", "state": "a state code", "territory": "a territory name",
+            "text": "text"}[kind.value]

@@ -99,6 +99,14 @@ class PartyDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class StateDecl:
+    """``state BY "Belarus"``: states that are not parties, which events may name."""
+
+    items: tuple[Titled, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class TerritoryItem:
     name: Name
     title: Text | None
@@ -113,7 +121,7 @@ class TerritoryDecl:
 
 @dataclass(frozen=True, slots=True)
 class FieldTypeAst:
-    """``party``, ``territory``, ``text``, ``number``, or an enumeration ``a | b``."""
+    """``party``, ``state``, ``territory``, ``text``, ``number``, or an enumeration ``a | b``."""
 
     options: tuple[Name, ...]
     span: Span
@@ -339,6 +347,7 @@ Statement = (
     | RoleDecl
     | GroupDecl
     | PartyDecl
+    | StateDecl
     | TerritoryDecl
     | EventDecl
     | CalendarDecl

@@ -26,8 +26,8 @@ _OPS = {
 
 
 def describe_treaty(treaty: m.Treaty) -> str:
-    """The whole treaty as text: its time zone unless UTC, parties, roles, then each clause
-    with its quoted words."""
+    """The whole treaty as text: its time zone unless UTC, parties, states that are not
+    parties, roles, then each clause with its quoted words."""
     lines = [f"{treaty.title} ({treaty.name})"]
     if treaty.zone != "UTC":
         lines.append(f"Times are in {treaty.zone}.")
@@ -36,6 +36,10 @@ def describe_treaty(treaty: m.Treaty) -> str:
     for p in treaty.parties:
         roles = f" — {', '.join(p.roles)}" if p.roles else ""
         lines.append(f"  {p.code:<4} {p.name}{roles}")
+    if treaty.states:
+        lines.append("Other states (not parties: events may name them, no clause binds them):")
+        for state in treaty.states:
+            lines.append(f"  {state.code:<4} {state.name}")
     for r in treaty.roles:
         lines.append(f"Role {r.name}: {', '.join(r.members) or 'nobody'}")
     for g in treaty.groups:
@@ -127,10 +131,10 @@ def _cap(text: str) -> str:
 
 
 def _party(treaty: m.Treaty, code: str) -> str:
-    for p in treaty.parties:
-        if p.code == code:
-            return f"{p.name} ({code})" if p.name != code else code
-    return code
+    """A party, or a state that is not one, by name and code."""
+    names = {p.code: p.name for p in treaty.parties} | {s.code: s.name for s in treaty.states}
+    name = names.get(code, code)
+    return f"{name} ({code})" if name != code else code
 
 
 def _set(treaty: m.Treaty, rs: m.RoleSet, exceptions: tuple[m.Value, ...] = ()) -> str:
@@ -167,7 +171,7 @@ def _value(treaty: m.Treaty, v: m.Value | None) -> str:
         return f"the {v.field} of {v.binding}"
     if isinstance(v, m.RoleSet):
         return _set(treaty, v)
-    if v.kind is m.FieldKind.PARTY:
+    if v.kind in (m.FieldKind.PARTY, m.FieldKind.STATE):
         return _party(treaty, str(v.value))
     if v.kind is m.FieldKind.TEXT:
         return f'"{v.value}"'

@@ -239,6 +239,7 @@ class TreeToAst:
         return ast.Titled(self._name(items[0]), self._opt_text(items[1]))
 
     party_item = role_item
+    state_item = role_item
 
     def role_decl(self, meta: Meta, items: Items) -> ast.RoleDecl:
         return ast.RoleDecl(tuple(_node(ast.Titled, i) for i in items), self._s(meta))
@@ -255,6 +256,9 @@ class TreeToAst:
         roles = _tuple_of(ast.Name, items[-1]) if items and isinstance(items[-1], tuple) else ()
         parties = [i for i in items if isinstance(i, ast.Titled)]
         return ast.PartyDecl(tuple(parties), roles, self._s(meta))
+
+    def state_decl(self, meta: Meta, items: Items) -> ast.StateDecl:
+        return ast.StateDecl(tuple(_node(ast.Titled, i) for i in items), self._s(meta))
 
     def territory_item(self, meta: Meta, items: Items) -> ast.TerritoryItem:
         name, title, parent = items

@@ -20,6 +20,7 @@ from foedus.diagnostics import Span
 
 class FieldKind(StrEnum):
     PARTY = "party"
+    STATE = "state"  # a party, or a declared state that is not one
     TERRITORY = "territory"
     TEXT = "text"
     NUMBER = "number"
@@ -68,6 +69,16 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class State:
+    """A state that is not a party: events may name it (an aggressor), no clause binds it
+    and nothing is owed to it."""
+
+    code: str
+    name: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Territory:
     name: str
     title: str
@@ -90,7 +101,11 @@ class Calendar:
 
 @dataclass(frozen=True, slots=True)
 class Const:
-    """A literal: a party code, territory name, enum option, text or number."""
+    """A literal: a party or state code, territory name, enum option, text or number.
+
+    A declared party is of kind PARTY wherever it is written; kind STATE is a state that
+    is not a party.
+    """
 
     kind: FieldKind
     value: str | float
@@ -412,6 +427,11 @@ class Treaty:
     source: str = ""
     zone: str = "UTC"  # default zone of deadlines and of dates written without a time
     conventions: tuple[Convention, ...] = ()
+    states: tuple[State, ...] = ()  # states that are not parties
+
+    def state_codes(self) -> tuple[str, ...]:
+        """What a ``state`` field may hold: every party's code, then every other state's."""
+        return (*(p.code for p in self.parties), *(s.code for s in self.states))
 
     def event(self, name: str) -> EventType | None:
         for e in self.events:

@@ -43,6 +43,7 @@ TOP_KEYWORDS = (
     "role",
     "group",
     "party",
+    "state",
     "territory",
     "event",
     "calendar",

@@ -183,6 +183,8 @@ def _statement_lines(s: ast.Statement) -> list[str]:
         case ast.PartyDecl():
             roles = f" role {_names(s.roles)}" if s.roles else ""
             return ["party " + ", ".join(_titled(i) for i in s.items) + roles]
+        case ast.StateDecl():
+            return ["state " + ", ".join(_titled(i) for i in s.items)]
         case ast.TerritoryDecl():
             return ["territory " + ", ".join(_territory(i) for i in s.items)]
         case ast.EventDecl():

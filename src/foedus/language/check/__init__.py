@@ -95,6 +95,7 @@ def check_module(
         source=module.file,
         zone=zone,
         conventions=tuple(symbols.conventions[c] for c in sorted(symbols.conventions)),
+        states=tuple(symbols.states[k] for k in sorted(symbols.states)),
     )
     return treaty, diags
 

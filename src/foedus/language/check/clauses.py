@@ -12,9 +12,10 @@ from foedus.diagnostics import Diagnostic, did_you_mean, error
 from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.deadlines import resolve_deadline, resolve_window
-from foedus.language.check.symbols import Symbols
+from foedus.language.check.symbols import Symbols, not_a_party
 from foedus.language.check.triggers import (
     PARTY,
+    STATE,
     resolve_trigger,
     resolve_verdict,
     verdict_cycles,
@@ -112,6 +113,11 @@ def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
         return _bound_obligor(o.ref, scope)
     target = o.target.text
     rs = scope.symbols.roleset(target)
+    if target in scope.symbols.states:
+        scope.diags.append(
+            not_a_party(o.target, "the treaty binds its parties only", scope.context)
+        )
+        return None
     if rs is None:
         pool = ["party", *scope.symbols.parties, *scope.symbols.roles, *scope.symbols.groups]
         hint = did_you_mean(target, pool)
@@ -165,7 +171,9 @@ def _obligors(o: ast.ObligorsAst, scope: Scope) -> m.Obligors | None:
             return None
     exceptions: list[m.Value] = []
     for e in o.exceptions:
-        v = resolve_value(e, PARTY, scope)
+        # A state field may be excepted: when it holds a state that is not a party,
+        # it excepts no one.
+        v = resolve_value(e, _as_named(e, scope), scope)
         if v is None:
             continue
         outside = _outside(v, rs)
@@ -221,15 +229,43 @@ def _action(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
 def _beneficiary(
     explicit: ast.Value | None, action: m.Pattern, scope: Scope
 ) -> m.Value | None:
-    """The explicit ``for X``, else the first party named in the action other than its actor."""
+    """The explicit ``for X``, else the first party named in the action other than its actor.
+
+    Only a party can be owed: a state that is not a party, or a state field (which may
+    hold one), is refused.
+    """
     if explicit is not None:
-        return resolve_value(explicit, PARTY, scope)
+        value = resolve_value(explicit, _as_named(explicit, scope), scope)
+        if isinstance(value, m.Const | m.Ref) and value.kind is K.STATE:
+            _owed_to_state(value, explicit, scope)
+            return None
+        return value
     actor = scope.symbols.events[action.event].actor
     for c in action.constraints:
         named = isinstance(c.value, m.Const | m.Ref) and c.value.kind is K.PARTY
         if named and c.field != actor and c.op in (m.Op.EQ, m.Op.WITHIN):
             return c.value
     return None
+
+
+def _as_named(v: ast.Value, scope: Scope) -> m.FieldType:
+    """The type a value is resolved as where a party is wanted: a party's, or a state's for
+    the name of a declared state, so that the message says what is wrong with it."""
+    return STATE if isinstance(v, ast.Name) and v.text in scope.symbols.states else PARTY
+
+
+def _owed_to_state(value: m.Const | m.Ref, written: ast.Value, scope: Scope) -> None:
+    if isinstance(value, m.Ref):
+        name = f"{value.binding}.{value.field}"
+        why = "it is a state field, and may hold a state that is not a party"
+    else:
+        name, why = str(value.value), "it is a state that is not a party"
+    scope.err(
+        "beneficiary-not-party",
+        f"nothing can be owed to `{name}`: {why}",
+        written.span,
+        suggestion="name a party, a role, or a party field such as `attack.victim` after `for`",
+    )
 
 
 # ---------------------------------------------------------------- clause kinds

@@ -1,4 +1,5 @@
-"""Collect declarations into a symbol table: parties, roles, groups, territories, events, calendars.
+"""Collect declarations into a symbol table: parties, states, roles, groups, territories,
+events, calendars.
 
 Stage: after ``imports``; ``clauses`` resolves clause bodies against the table. Names
 share one namespace (a value like ``UA`` or ``Crimea`` is resolved by what it names), so
@@ -16,7 +17,7 @@ from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.chains import depths
 
-BUILTIN_TYPES = ("party", "territory", "text", "number")
+BUILTIN_TYPES = ("party", "state", "territory", "text", "number")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_PARTIES = "party"  # `each party`: every declared party
 
@@ -24,6 +25,7 @@ ALL_PARTIES = "party"  # `each party`: every declared party
 @dataclass
 class Symbols:
     parties: dict[str, m.Party] = field(default_factory=dict)
+    states: dict[str, m.State] = field(default_factory=dict)  # states that are not parties
     roles: dict[str, tuple[str, Span]] = field(default_factory=dict)  # name -> (title, span)
     groups: dict[str, tuple[ast.Name, ...]] = field(default_factory=dict)
     group_spans: dict[str, Span] = field(default_factory=dict)
@@ -120,6 +122,12 @@ def collect_symbols(modules: list[ast.Module]) -> tuple[Symbols, list[Diagnostic
                 title = item.title.value if item.title else name
                 table.parties[name] = m.Party(name, title, (), item.name.span)
                 party_roles.setdefault(name, []).extend(s.roles)
+    for s in stmts:
+        if isinstance(s, ast.StateDecl):
+            for item in s.items:
+                if declare(item.name, "state"):
+                    title = item.title.value if item.title else item.name.text
+                    table.states[item.name.text] = m.State(item.name.text, title, item.name.span)
     _expand_groups(table, diags)
     # A group given roles gives them to every party in it, through nested groups too.
     for group, roles_given in group_roles:
@@ -191,6 +199,17 @@ def _unknown(name: ast.Name, kind: str, pool: list[str]) -> Diagnostic:
     )
 
 
+def not_a_party(name: ast.Name, why: str, context: str | None = None) -> Diagnostic:
+    """A declared state named where only a party will do."""
+    return error(
+        "state-not-party",
+        f"`{name.text}` is a state that is not a party; {why}",
+        name.span,
+        suggestion=f"declare it with `party {name.text}` if the treaty binds it",
+        context=context,
+    )
+
+
 MAX_DEPTH = 64
 """The deepest nesting of territories within territories, and the longest chain of
 clauses triggered by verdicts: far more than any treaty needs, and it keeps every walk
@@ -220,6 +239,8 @@ def _expand_groups(table: Symbols, diags: list[Diagnostic]) -> None:
                     frames[-1][2].extend(done[name])
             elif member.text in table.parties:
                 found.append(member.text)
+            elif member.text in table.states:
+                diags.append(not_a_party(member, "a group holds parties only"))
             elif member.text not in table.groups:
                 diags.append(_unknown(member, "party", list(table.parties)))
             elif member.text in open_groups:
@@ -284,7 +305,9 @@ def _event_type(s: ast.EventDecl, diags: list[Diagnostic]) -> m.EventType:
         ftype = _field_type(f.type, diags)
         fields.append(m.FieldDecl(f.name.text, ftype))
         if f.actor:
-            if ftype.kind is not m.FieldKind.PARTY:
+            # a state may act (an attack by a state outside the treaty): it is bound by
+            # nothing, so its acts fulfil and break nothing, but a party's acts still do
+            if ftype.kind not in (m.FieldKind.PARTY, m.FieldKind.STATE):
                 diags.append(
                     error(
                         "actor-not-party",
@@ -321,7 +344,9 @@ def _field_type(t: ast.FieldTypeAst, diags: list[Diagnostic]) -> m.FieldType:
                 "unknown-type",
                 f"unknown field type `{word.text}`",
                 word.span,
-                notes=("types are party, territory, text, number, or an enumeration `a | b`",),
+                notes=(
+                    "types are party, state, territory, text, number, or an enumeration `a | b`",
+                ),
                 suggestion=f"did you mean `{hint}`?" if hint else None,
             )
         )

@@ -15,6 +15,7 @@ from foedus.language.check.symbols import ALL_PARTIES, MAX_DEPTH, Symbols, artic
 from foedus.language.check.values import Binding, Scope, resolve_guard, resolve_pattern
 
 PARTY = m.FieldType(m.FieldKind.PARTY)
+STATE = m.FieldType(m.FieldKind.STATE)
 _BODY_WORDS: dict[type, str] = {
     ast.ObligationAst: "obligation",
     ast.ProhibitionAst: "prohibition",

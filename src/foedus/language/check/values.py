@@ -1,8 +1,10 @@
 """Resolve values, patterns and guards against the symbol table and the clause's bindings.
 
-Stage: used by ``clauses``. A bare name means what it names: a party, a role or group
-(a set of parties), a territory, or an enumeration option of the field it is compared
-with. Types must agree: a party field is never compared with a territory.
+Stage: used by ``clauses``. A bare name means what it names: a party, a state that is
+not a party, a role or group (a set of parties), a territory, or an enumeration option of
+the field it is compared with. Types must agree: a party field is never compared with a
+territory. Party and state fields both hold codes of states, so they may be compared with
+each other; a state that is not a party fits only a state field.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from foedus.language import model as m
 from foedus.language.check.symbols import Symbols, article
 
 K = m.FieldKind
+CODES = frozenset({K.PARTY, K.STATE})  # kinds whose values are codes of states
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def resolve_value(v: ast.Value, expected: m.FieldType | None, scope: Scope) -> m
 
 
 def _compatible(actual: m.FieldType, expected: m.FieldType) -> bool:
+    if actual.kind in CODES and expected.kind in CODES:
+        return True  # a party field may hold what a state field holds, and the reverse
     if actual.kind is not expected.kind:
         return False
     if actual.kind is K.ENUM:
@@ -176,9 +181,10 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
         kind = "role"
     if kind is None:
         pool: list[str]
-        if expected is not None and expected.kind is K.PARTY:
-            pool = [*sym.parties, *sym.roles, *sym.groups]
-            what = "party"
+        if expected is not None and expected.kind in CODES:
+            states = list(sym.states) if expected.kind is K.STATE else []
+            pool = [*sym.parties, *states, *sym.roles, *sym.groups]
+            what = str(expected.kind)
         elif expected is not None and expected.kind is K.TERRITORY:
             pool = list(sym.territories)
             what = "territory"
@@ -191,13 +197,13 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
             )
             return None
         else:
-            pool = [*sym.parties, *sym.roles, *sym.groups, *sym.territories]
+            pool = [*sym.parties, *sym.states, *sym.roles, *sym.groups, *sym.territories]
             what = "name"
         hint = did_you_mean(name, pool)
         if hint:
             help_text: str | None = f"did you mean `{hint}`?"
         elif what == "name":
-            help_text = "declare it as a party, role, group or territory, or quote a text"
+            help_text = "declare it as a party, state, role, group or territory, or quote a text"
         else:
             help_text = f"declare it with `{what} {name}`"
         scope.err(f"unknown-{what}", f"unknown {what} `{name}`", v.span, suggestion=help_text)
@@ -211,6 +217,9 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
             assert rs is not None
             value = rs
         actual = K.PARTY
+    elif kind == "state":
+        value = m.Const(K.STATE, name)
+        actual = K.STATE
     elif kind == "territory":
         value = m.Const(K.TERRITORY, name)
         actual = K.TERRITORY
@@ -219,11 +228,19 @@ def _resolve_name(v: ast.Name, expected: m.FieldType | None, scope: Scope) -> m.
             "wrong-kind-of-name",
             f"`{name}` is {article(kind)}, not a value",
             v.span,
-            notes=("a value is a party, a role or group, a territory, an option, "
+            notes=("a value is a party, a state, a role or group, a territory, an option, "
                    "a number, a quoted text or a field such as `attack.victim`",),
         )
         return None
-    if expected is not None and expected.kind is not actual:
+    if expected is not None and actual is K.STATE and expected.kind is K.PARTY:
+        scope.err(
+            "type-mismatch",
+            f"`{name}` is a state that is not a party, but a party is expected here",
+            v.span,
+            notes=("a party field holds parties only; a state field holds any declared state",),
+        )
+        return None
+    if expected is not None and expected.kind is not actual and {actual, expected.kind} != CODES:
         scope.err(
             "type-mismatch",
             f"`{name}` is {article(kind)}, but {_kind_word(expected.kind)} is expected here",
