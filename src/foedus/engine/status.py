@@ -101,7 +101,7 @@ class TreatyState:
             step = progress.step
             patterns = plan.steps[step]
             for j, pattern in enumerate(patterns):
-                if (j not in progress.matched and pattern.event == ev.type
+                if (j not in progress.matched and ev.type in pattern.events
                         and plan.tests[step][j](ev.fields)):
                     progress.matched.add(j)
                     break
