@@ -252,8 +252,9 @@ def logs(draw: Any, grid: Grid, decisions: Sequence[str] = ("decide",),
 
 
 def as_of_times(grid: Grid) -> st.SearchStrategy[datetime | None]:
-    """None (the latest event), or an instant from just before the log to after it."""
-    return st.one_of(st.none(), moments(grid, -0.05, 1.3))
+    """None (the latest event), or an instant from just before the log to after it; never
+    past the last instant (a batch run refuses such an "as of", as ``foedus run`` does)."""
+    return st.one_of(st.none(), moments(grid, -0.05, 1.3).map(lambda t: min(t, LAST_INSTANT)))
 
 
 # ---------------------------------------------------------------- treaties
