@@ -51,6 +51,11 @@ EVENTS = (
     # first party field, as the checker has it)
     m.EventType("incursion", (fld("intruder", K.STATE), fld("victim", K.PARTY),
                               fld("place", K.TERRITORY)), "victim"),
+    # what other logs call an attack, a consultation or a ceasefire
+    m.EventType("military_operation", (fld("by", K.PARTY), fld("victim", K.PARTY),
+                                       fld("place", K.TERRITORY)), "by"),
+    m.EventType("talks", (fld("by", K.PARTY), fld("with", K.PARTY)), "by"),
+    m.EventType("armistice", (), None),
 )
 
 GUARANTOR = m.RoleSet("guarantor", GUARANTORS)
@@ -78,8 +83,10 @@ def c(field: str, value: m.Value, op: m.Op = m.Op.EQ) -> m.Constraint:
     return m.Constraint(field, op, value)
 
 
-def pat(event: str, *constraints: m.Constraint) -> m.Pattern:
-    return m.Pattern(event, tuple(constraints))
+def pat(events: str, *constraints: m.Constraint) -> m.Pattern:
+    """A pattern over one event type, or several: ``pat("talks | consultations")``."""
+    first, *others = (e.strip() for e in events.split("|"))
+    return m.Pattern(first, tuple(constraints), alternatives=tuple(others))
 
 
 def when(pattern: m.Pattern, binding: str | None = None, guard: m.Guard | None = None) -> m.Trigger:

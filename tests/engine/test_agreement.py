@@ -1,7 +1,9 @@
 """Agreement: every way of running a treaty over a log gives the same bytes.
 
-Hypothesis draws treaties (built with ``engine_builders``), event logs of 0 to 25 events
-and an "as of" instant (or none: the latest event); every execution path must then give
+Hypothesis draws treaties (built with ``engine_builders``; their triggers, actions,
+prohibitions and conditions now and then list several event types, `a | b(...)`), event
+logs of 0 to 25 events and an "as of" instant (or none: the latest event); every execution
+path must then give
 byte-identical output, both ``json.dumps(result_to_json(result), sort_keys=True,
 ensure_ascii=False)`` and the concatenated ``jsonl_blocks(result)``:
 
@@ -193,12 +195,12 @@ ALLIANCES = ("NATO", "EU", "Союз", " padded ", "two\nlines", "a\r\nb", "tab\
 ID_PREFIXES = ("e", "e", "e", "E", "a", "z-", "ж", "")
 KINDS = (
     ("attack",) * 4 + ("consult",) * 5 + ("assist",) * 3 + ("vote",) * 4 + ("join",) * 2
-    + ("incursion",) * 2
+    + ("incursion",) * 2 + ("operation",) * 2 + ("talks",) * 2
     + ("report", "ceasefire", "signature", "referendum", "emergency", "suspend", "resume",
        "denounce")
 )
 # more of the events that meet conditions, for treaties that have them
-CONDITION_KINDS = ("ceasefire", "signature", "referendum", "emergency") * 2
+CONDITION_KINDS = ("ceasefire", "signature", "referendum", "emergency", "armistice") * 2
 
 
 @st.composite
@@ -225,6 +227,13 @@ def logs(draw: Any, grid: Grid, decisions: Sequence[str] = ("decide",),
         elif kind == "consult":
             out.append(ev(eid, when_at, "consultations", by=who,
                           with_=draw(st.sampled_from(("UA", "UA", "GB", "RU")))))
+        elif kind == "talks":
+            out.append(ev(eid, when_at, "talks", by=who,
+                          with_=draw(st.sampled_from(("UA", "GB", "RU")))))
+        elif kind == "operation":
+            out.append(ev(eid, when_at, "military_operation", by=who,
+                          victim=draw(st.sampled_from(("UA", "UA", "GB"))),
+                          place=draw(st.sampled_from(PLACES))))
         elif kind == "assist":
             out.append(ev(eid, when_at, "assistance", by=who,
                           to=draw(st.sampled_from(("UA", "GB")))))
@@ -270,6 +279,9 @@ PARTY_FIELDS = {
     "signature": ("by",),
     "ceasefire": (),
     "incursion": ("victim",),
+    "military_operation": ("by", "victim"),
+    "talks": ("by", "with"),
+    "armistice": (),
 }
 # State fields, which a binding may refer to as well: never as a beneficiary, since they
 # may hold a state that is not a party.
@@ -278,6 +290,17 @@ STATES = frozenset(f for names in STATE_FIELDS.values() for f in names)
 # Text fields, which a binding may refer to as well.
 TEXT_FIELDS = {"join_alliance": ("alliance",)}
 TEXTS = frozenset(f for names in TEXT_FIELDS.values() for f in names)
+
+
+def bound_fields(pattern: str) -> tuple[str, ...]:
+    """The party and text fields a binding to ``pattern``'s events can refer to: those
+    every listed type declares (``"armed_attack | military_operation"``: the victim)."""
+    first, *others = (e.strip() for e in pattern.split("|"))
+
+    def named(etype: str) -> tuple[str, ...]:
+        return (*PARTY_FIELDS[etype], *STATE_FIELDS.get(etype, ()), *TEXT_FIELDS.get(etype, ()))
+
+    return tuple(f for f in named(first) if all(f in named(o) for o in others))
 # Trigger patterns per event type: positive constraints and carve-outs.
 TRIGGERS: dict[str, tuple[tuple[m.Constraint, ...], ...]] = {
     "armed_attack": (
@@ -301,6 +324,15 @@ TRIGGERS: dict[str, tuple[tuple[m.Constraint, ...], ...]] = {
         (c("intruder", GUARANTOR, Op.NOT_WITHIN),),
         (c("victim", party("UA")), c("intruder", state("KP"), Op.NE)),
     ),
+    # one fact, either type: constraints on the fields both declare
+    "armed_attack | military_operation": (
+        (),
+        (c("victim", party("UA")),),
+        (c("victim", party("UA")), c("place", terr("Crimea"), Op.NOT_WITHIN)),
+        (c("place", terr("Sevastopol"), Op.NE),),
+    ),
+    "talks | consultations": ((), (c("with", party("UA")),)),
+    "ceasefire | armistice": ((),),
 }
 
 
@@ -317,7 +349,7 @@ def guards(etype: str, b: str) -> tuple[m.Guard, ...]:
         )
     if etype == "report":
         return (compare(ref(b, "size", K.NUMBER), Op.GE, m.Const(K.NUMBER, 2.0)),)
-    if etype == "consultations":
+    if etype in ("consultations", "talks | consultations"):
         return (compare(ref(b, "by"), Op.NE, ref(b, "with")),)
     if etype == "incursion":
         intruder = ref(b, "intruder", K.STATE)
@@ -326,6 +358,9 @@ def guards(etype: str, b: str) -> tuple[m.Guard, ...]:
             compare(intruder, Op.NE, ref(b, "victim")),
             m.Or((compare(intruder, Op.WITHIN, GUARANTOR), compare(intruder, Op.EQ, state("KP")))),
         )
+    if etype == "armed_attack | military_operation":
+        return (compare(ref(b, "victim"), Op.EQ, party("UA")),
+                m.Not(compare(ref(b, "place", K.TERRITORY), Op.WITHIN, terr("Crimea"))))
     return ()
 
 
@@ -359,7 +394,7 @@ def event_scope(draw: Any, b: str, with_guard: bool = True,
     guard = draw(st.sampled_from((None, None, *options))) if options else None
     named = guard is not None or draw(st.integers(0, 5)) > 0  # now and then no `as`
     trigger = when(pat(etype, *constraints), b if named else None, guard)
-    fields = (*PARTY_FIELDS[etype], *STATE_FIELDS.get(etype, ()), *TEXT_FIELDS.get(etype, ()))
+    fields = bound_fields(etype)
     return Scope(trigger, refs_to(b, fields) if named else [], [b] if named else [], fields,
                  texts_of(b, fields) if named else [])
 
@@ -412,10 +447,16 @@ def obligors(draw: Any, refs: list[m.Ref], collective: bool = True) -> m.Obligor
     return each(among, *exceptions)
 
 
-def action(draw: Any, refs: list[m.Ref], texts: Sequence[m.Ref] = ()) -> m.Pattern:
-    etype = draw(st.sampled_from(("consultations", "consultations", "assistance", "report",
-                                  "join_alliance")))
-    target = {"consultations": "with", "assistance": "to"}.get(etype)
+ACTIONS = ("consultations", "consultations", "assistance", "report", "join_alliance")
+# actions of several types: each type's own actor acts (`by` in all of these)
+ALTERNATIVE_ACTIONS = ("consultations | talks", "talks | consultations", "assistance | report")
+
+
+def action(draw: Any, refs: list[m.Ref], texts: Sequence[m.Ref] = (),
+           types: Sequence[str] = ACTIONS + ALTERNATIVE_ACTIONS) -> m.Pattern:
+    etype = draw(st.sampled_from(types))
+    target = {"consultations": "with", "assistance": "to", "consultations | talks": "with",
+              "talks | consultations": "with"}.get(etype)
     options: list[tuple[m.Constraint, ...]] = [()]
     if etype == "join_alliance":
         options.append((c("alliance", m.Const(K.TEXT, ALLIANCES[-1])),))
@@ -424,8 +465,10 @@ def action(draw: Any, refs: list[m.Ref], texts: Sequence[m.Ref] = ()) -> m.Patte
         options.append((c(target, party("UA")),))
         options.extend((c(target, r),) for r in refs)
         options.extend((c(target, r, Op.NE),) for r in refs[:1])
-    else:
+    elif etype == "report":
         options.append((c("size", m.Const(K.NUMBER, 1.0), Op.GE),))
+    else:  # assistance | report: only the actor is common
+        options.append((c("by", party("US"), Op.NE),))
     return pat(etype, *draw(st.sampled_from(options)))
 
 
@@ -466,6 +509,8 @@ CONDITIONS = {
         ((pat("ceasefire"),),),
         ((pat("ceasefire"),), (pat("signature", c("by", party("UA"))),)),
         ((pat("referendum", c("result", m.Const(K.ENUM, "yes"))), pat("emergency_ends")),),
+        ((pat("ceasefire | armistice"),), (pat("signature", c("by", party("UA"))),)),
+        ((pat("armistice | referendum"), pat("ceasefire")),),
     ),
     "suspension": (((pat("suspend"),),),),
     "resumption": (((pat("resume"),),),),
@@ -501,6 +546,10 @@ PROHIBITED = (
     pat("join_alliance", c("kind", m.Const(K.ENUM, "military"))),
     pat("armed_attack", c("place", terr("Crimea"))),
     pat("assistance"),
+    # each type's own actor: the aggressor of an attack, `by` of an operation
+    pat("military_operation | armed_attack", c("place", terr("Crimea"))),
+    pat("armed_attack | military_operation", c("victim", party("UA"))),
+    pat("talks | assistance"),
 )
 
 
@@ -553,7 +602,7 @@ class Drafter:
                                         window(draw, self.grid), scope.trigger, lasts,
                                         self._standalone()))
         self.sources.append(Source(cid, "prohibition", scope,
-                                   (*PARTY_FIELDS[act.event], *TEXT_FIELDS.get(act.event, ()))))
+                                   bound_fields(" | ".join(act.events))))
         return self.sources[-1]
 
     def permission(self) -> None:
@@ -569,7 +618,7 @@ class Drafter:
         else:
             scope = event_scope(draw, f"x{i}",
                                 types=("armed_attack", "consultations", "signature",
-                                       "incursion"))
+                                       "incursion", "armed_attack | military_operation"))
         assert scope.trigger is not None
         cid = f"decide{i}"
         self.clauses.append(decision(
@@ -649,14 +698,17 @@ def random_treaties(draw: Any, grid: Grid) -> m.Treaty:
 @st.composite
 def columnar_treaties(draw: Any) -> m.Treaty:
     """Treaties the columnar executor serves: event-triggered `each` obligations with a
-    deadline of fixed length, no guard, nothing waiting for their verdicts."""
+    deadline of fixed length, no guard, nothing waiting for their verdicts, one event type
+    per trigger and action."""
     clauses = []
     for i in range(draw(st.integers(1, 3))):
-        scope = event_scope(draw, f"b{i}", with_guard=False)
+        scope = event_scope(draw, f"b{i}", with_guard=False,
+                            types=[t for t in TRIGGERS if "|" not in t])
         beneficiary = draw(st.sampled_from((None, party("UA"), GUARANTOR, *owed(scope.refs))))
         clauses.append(obligation(
             f"must{i}", scope.trigger, obligors(draw, scope.refs, collective=False),
-            action(draw, scope.refs, scope.texts), deadline(draw, GRIDS[0], scope, fixed_only=True),
+            action(draw, scope.refs, scope.texts, ACTIONS),
+            deadline(draw, GRIDS[0], scope, fixed_only=True),
             beneficiary,
             standalone=draw(st.integers(0, 4)) == 0))
     return treaty(*clauses, zone=draw(st.sampled_from(TREATY_ZONES)))
@@ -723,8 +775,29 @@ PROHIBITIONS = treaty(
                end_of_day(0, "Europe/Kyiv"), standalone=True),
     zone="UTC",
 )
+# One fact, either type: every kind of clause over patterns listing several event types.
+ALTERNATIVES = treaty(
+    condition("entry", "entry_into_force", (pat("ceasefire | armistice"),)),
+    prohibition("stop", single("RU"),
+                pat("military_operation | armed_attack", c("place", terr("Kyiv")))),
+    obligation("consult", when(pat("armed_attack | military_operation",
+                                   c("victim", party("UA"))), "s"),
+               each(GUARANTOR), pat("consultations | talks", c("with", ref("s", "victim"))),
+               within(2, "days")),
+    obligation("two", when(pat("military_operation | armed_attack"), "x"), atleast(2, GUARANTOR),
+               pat("talks | consultations"), within(30, "hours")),
+    obligation("repair", on("violated", "stop", "b"), anyof(GUARANTOR),
+               pat("talks | assistance", c("by", ref("b", "obligor"), Op.NE)), within(1, "days")),
+    prohibition("truce", each(GUARANTOR), pat("armed_attack | military_operation"),
+                trigger=when(pat("armistice | ceasefire"), "cf"), deadline=within(36, "hours"),
+                standalone=True),
+    permission("may_talk", each(GUARANTOR), pat("talks | consultations", c("with", party("UA")))),
+    decision("decide", when(pat("military_operation | armed_attack"), "x"), each(GUARANTOR),
+             m.Rule(m.RuleKind.MAJORITY), within(1, "days")),
+    zone="UTC",
+)
 FIXED = {"flagship": FLAGSHIP, "columnar": COLUMNAR, "calendars": CALENDAR,
-         "prohibitions": PROHIBITIONS}
+         "prohibitions": PROHIBITIONS, "alternatives": ALTERNATIVES}
 
 
 # ---------------------------------------------------------------- running every path

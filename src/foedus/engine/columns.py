@@ -5,8 +5,8 @@ gives the result :class:`~foedus.engine.state.RunState` gives for the same event
 the same rules of ``engine.plan`` and the same records and results. Only the walk over the
 events differs, so it serves the treaties whose every clause it can walk that way
 (:func:`supports`): event-triggered `each` obligations with a deadline of fixed length,
-no guard, no clause waiting for their verdicts, and no conditions, decisions,
-prohibitions or permissions.
+no guard, no clause waiting for their verdicts, triggers and actions of one event type
+each, and no conditions, decisions, prohibitions or permissions.
 
 How: the plan's rules (trigger test, carve-out reason, obligors, action test,
 beneficiary) are applied once per distinct combination of the trigger's field values,
@@ -54,7 +54,8 @@ def supports(plan: Plan) -> bool:
             return False
         if (c.trigger.kind is not TriggerKind.EVENT or c.trigger.guard is not None
                 or c.obligors.spec.quantifier is not Quantifier.EACH
-                or c.deadline.fixed is None or c.action.actor_field is None):
+                or c.deadline.fixed is None or len(c.trigger.events) != 1
+                or len(c.action.events) != 1 or c.action.actors[c.action.events[0]] is None):
             return False
     return True
 
@@ -252,11 +253,12 @@ def _clause(
     missed: list[tuple[int, int, NonArising]],
 ) -> _Verdicts:
     """The verdicts of clause ``c``; its non-arisings go to ``missed`` (keyed by row)."""
-    assert c.trigger is not None and c.trigger.event is not None
+    assert c.trigger is not None and len(c.trigger.events) == 1
     assert c.deadline.fixed is not None
-    declared = plan.treaty.event(c.trigger.event)
+    (event,) = c.trigger.events
+    declared = plan.treaty.event(event)
     names = [f.name for f in declared.fields] if declared is not None else []
-    rows = log.of_type(c.trigger.event)
+    rows = log.of_type(event)
     combos, which = log.combinations(names, rows)
     infos = [_judge(plan, c, caches, dict(zip(names, key, strict=True))) for key in combos]
     parties = [p.code for p in plan.treaty.parties]
@@ -313,13 +315,14 @@ class _Actions:
 
     def __init__(self, plan: Plan, c: ObligationPlan, log: Columns,
                  number: dict[str, int]) -> None:
-        action = c.action
-        assert action.actor_field is not None
-        declared = plan.treaty.event(action.event)
+        (event,) = c.action.events
+        actor = c.action.actors[event]
+        assert actor is not None
+        declared = plan.treaty.event(event)
         self.names = [f.name for f in declared.fields] if declared is not None else []
-        self.rows = log.of_type(action.event)
+        self.rows = log.of_type(event)
         self.combos, self.combo = log.combinations(self.names, self.rows)
-        actor_at = self.names.index(action.actor_field)
+        actor_at = self.names.index(actor)
         actor_of_combo = np.array([number.get(key[actor_at], -1) for key in self.combos],
                                   np.int32)
         self.actors = actor_of_combo[self.combo] if len(self.combos) else self.combo
@@ -445,7 +448,7 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
             assert info is not None and info.test is not None and c.deadline.fixed is not None
             trigger_at = from_micros(int(log.at[row]))
             record = EachRecord(c, f"{c.id}/{ids[row]}/", info.obligors, info.beneficiary,
-                                ids[row], trigger_at, info.fields,
+                                ids[row], c.trigger.events[0], trigger_at, info.fields,
                                 elapsed_due(trigger_at, c.deadline.fixed), info.test,
                                 info.bindings)
             out.append(record)

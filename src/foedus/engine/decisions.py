@@ -87,6 +87,7 @@ class Decisions:
         voters: tuple[str, ...],
         bindings: Bindings,
         trigger_id: str | None,
+        trigger_type: str | None,
         at: datetime | None,
         key: str,
         fields: Mapping[str, Any],
@@ -95,8 +96,8 @@ class Decisions:
         closes = plan.deadline.due(at, bindings)
         if closes is None or at is None:
             return "the decision has no time to decide"
-        dec = DecisionRecord(plan, f"{plan.clause.id}/{key}", voters, trigger_id, at, fields,
-                             closes, bindings)
+        dec = DecisionRecord(plan, f"{plan.clause.id}/{key}", voters, trigger_id, trigger_type,
+                             at, fields, closes, bindings)
         self.open.setdefault(plan.clause.id, {})[dec.id] = dec
         self.store.decisions.append(dec)
         self.clock.schedule(closes, dec)

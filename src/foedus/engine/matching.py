@@ -128,12 +128,21 @@ def render_value(value: Value, bindings: Bindings | None = None) -> str:
     return value.name
 
 
-def render_pattern(pattern: Pattern, bindings: Bindings | None = None) -> str:
-    """``consultations(with: UA)``, with references resolved when ``bindings`` has them."""
+def render_pattern(pattern: Pattern, bindings: Bindings | None = None,
+                   event: str | None = None) -> str:
+    """``consultations(with: UA)``, with references resolved when ``bindings`` has them;
+    ``talks | consultations(with: UA)`` over several types, or just ``event`` if given.
+
+    >>> from foedus.language import model as m
+    >>> p = m.Pattern("talks", (), alternatives=("consultations",))
+    >>> render_pattern(p), render_pattern(p, event="consultations")
+    ('talks | consultations()', 'consultations()')
+    """
     args = ", ".join(
         f"{c.field}: {OP_TEXT[c.op]}{render_value(c.value, bindings)}" for c in pattern.constraints
     )
-    return f"{pattern.event}({args})"
+    head = event or (" | ".join(pattern.events) if pattern.alternatives else pattern.event)
+    return f"{head}({args})"
 
 
 def render_step(item: Pattern | Verdict) -> str:
@@ -146,7 +155,8 @@ def render_step(item: Pattern | Verdict) -> str:
 def pattern_fields(pattern: Pattern, bindings: Bindings | None = None) -> dict[str, Any]:
     """A pattern as data: ``{"event": type, "fields": {field: value}}``, references
     resolved when ``bindings`` has them; a constraint other than equality is
-    ``{"op": "not within", "value": ...}``.
+    ``{"op": "not within", "value": ...}``. A pattern over several event types names the
+    first as ``event`` and the others as ``alternatives``.
 
     >>> from foedus.language import model as m
     >>> p = m.Pattern("consultations", (m.Constraint("with", m.Op.EQ,
@@ -158,6 +168,9 @@ def pattern_fields(pattern: Pattern, bindings: Bindings | None = None) -> dict[s
     for c in pattern.constraints:
         value = _data(c.value, bindings)
         fields[c.field] = value if c.op is Op.EQ else {"op": c.op.value, "value": value}
+    if pattern.alternatives:
+        return {"event": pattern.event, "alternatives": list(pattern.alternatives),
+                "fields": fields}
     return {"event": pattern.event, "fields": fields}
 
 

@@ -2,8 +2,9 @@
 
 Stage: part of the run state (``engine.state``); the rules are in ``docs/semantics.md``
 §3. Open instances are indexed by (action type, actor), so an event finds what its actor
-owes of its type with two dictionary lookups; the instances of an `each` obligation that
-arose together share one record and one deadline.
+owes of its type with two dictionary lookups (an action of several types is indexed under
+each, and leaves all of them once met); the instances of an `each` obligation that arose
+together share one record and one deadline.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ VerdictFn = Callable[
      Bindings, datetime | None],
     None,
 ]
-# The arise rule of one clause: (bindings, trigger id, at, key, trigger fields) -> why not
-Arise = Callable[[Bindings, str | None, datetime | None, str, Mapping[str, Any]], str | None]
+# The arise rule of one clause: (bindings, trigger id, at, key, trigger fields, trigger type)
+# -> why not; the type is the trigger event's (None for a verdict, the start, entry into force)
+Arise = Callable[
+    [Bindings, str | None, datetime | None, str, Mapping[str, Any], str | None], str | None
+]
 # open instances: action type -> actor -> index key -> record
 OpenIndex = dict[str, dict[str, dict[str, ObligationRecord]]]
 
@@ -88,10 +92,10 @@ class Obligations:
         tag = "any" if part.spec.quantifier is Quantifier.ANY else f"{part.k}-of"
         caches, store, opened = self.caches, self.store, self.open
         heap, seq = self.clock.heap, self.clock.seq
-        action_type = action.event
+        action_types = action.events
 
         def arise(bindings: Bindings, trigger_id: str | None, at: datetime | None, key: str,
-                  fields: Mapping[str, Any]) -> str | None:
+                  fields: Mapping[str, Any], kind: str | None) -> str | None:
             obligors = static_obligors or caches.obligors_of(part, bindings)
             if not obligors:
                 return part.none_left(bindings)
@@ -108,40 +112,45 @@ class Obligations:
             prefix = head + key + "/"
             record: ObligationRecord
             if each:
-                record = EachRecord(plan, prefix, obligors, owed, trigger_id, at, fields, due,
-                                    test, bindings)
+                record = EachRecord(plan, prefix, obligors, owed, trigger_id, kind, at, fields,
+                                    due, test, bindings)
                 store.n_instances += len(obligors)
                 index_key = prefix
             else:
-                record = CollectiveRecord(plan, prefix + tag, obligors, owed, trigger_id, at,
-                                          fields, due, test, bindings)
+                record = CollectiveRecord(plan, prefix + tag, obligors, owed, trigger_id, kind,
+                                          at, fields, due, test, bindings)
                 store.n_instances += 1
                 index_key = record.id
             store.arisen.append(record)
-            by_actor = opened.get(action_type)
-            if by_actor is None:
-                by_actor = opened[action_type] = {}
-            for party in obligors:
-                entries = by_actor.get(party)
-                if entries is None:
-                    by_actor[party] = {index_key: record}
-                else:
-                    entries[index_key] = record
+            for action_type in action_types:  # an action of several types: under each
+                by_actor = opened.get(action_type)
+                if by_actor is None:
+                    by_actor = opened[action_type] = {}
+                for party in obligors:
+                    entries = by_actor.get(party)
+                    if entries is None:
+                        by_actor[party] = {index_key: record}
+                    else:
+                        entries[index_key] = record
             heappush(heap, (due, next(seq), record))  # Clock.schedule, without the call
             return None
 
         return arise
 
-    def _unindex(self, record: ObligationRecord, parties: Iterable[str], key: str) -> None:
-        by_actor = self.open.get(record.plan.action.event)
-        if by_actor is None:
-            return
-        for party in parties:
-            entries = by_actor.get(party)
-            if entries is not None:
-                entries.pop(key, None)
-                if not entries:
-                    del by_actor[party]
+    def _unindex(self, record: ObligationRecord, parties: Iterable[str], key: str,
+                 skip: str | None = None) -> None:
+        """Drop what ``parties`` owe under ``key``, from the index of each action type
+        (but ``skip``)."""
+        for action_type in record.plan.action.events:
+            by_actor = self.open.get(action_type)
+            if by_actor is None or action_type == skip:
+                continue
+            for party in parties:
+                entries = by_actor.get(party)
+                if entries is not None:
+                    entries.pop(key, None)
+                    if not entries:
+                        del by_actor[party]
 
     # ------------------------------------------------------------ fulfilment
 
@@ -173,7 +182,8 @@ class Obligations:
         matched = False
         done: list[str] = []
         after: list[ObligationRecord] | None = None  # what needs more once the loop is over
-        watched = self.plan.fulfilled_watched
+        elsewhere: list[tuple[ObligationRecord, str]] | None = None  # also of other types
+        watched, several = self.plan.fulfilled_watched, self.plan.several_types
         for key, record in items.items():  # (nothing below changes ``items`` in the loop)
             test = record.test  # instances share tests: run each once per event
             if test is not last_test:
@@ -182,6 +192,8 @@ class Obligations:
             if not matched:
                 continue
             done.append(key)
+            if several and record.plan.clause.id in several:
+                elsewhere = [(record, key)] if elsewhere is None else [*elsewhere, (record, key)]
             if type(record) is EachRecord:
                 record.outcome[actor] = verdict
                 left = record.n_open - 1
@@ -202,6 +214,8 @@ class Obligations:
             by_actor = self.open.get(ev.type)
             if by_actor is not None and by_actor.get(actor) is items:
                 del by_actor[actor]
+        for record, key in elsewhere or ():  # met: no other type of its action counts now
+            self._unindex(record, (actor,), key, skip=ev.type)
         for record in after or ():
             if type(record) is CollectiveRecord:
                 self._unindex(record, record.members, record.id)

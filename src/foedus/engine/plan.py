@@ -99,7 +99,7 @@ class TriggerPlan:
 
     kind: TriggerKind
     binding: str | None
-    event: str | None  # the event type of an event trigger
+    events: tuple[str, ...]  # the event types of an event trigger (several: `a | b(...)`)
     pattern: Pattern | None
     static: Test | None  # the pattern's test (patterns of triggers refer to no binding)
     carve_outs: bool  # the pattern has `not` / `not within` constraints
@@ -155,11 +155,12 @@ class ObligorsPlan:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ActionPlan:
-    """What an obligor must (or must not, or may) do: a pattern on events of one type."""
+    """What an obligor must (or must not, or may) do: a pattern on events of one type, or
+    of any of several (each with its own actor)."""
 
     pattern: Pattern
-    event: str
-    actor_field: str | None  # the event type's field that says who acted
+    events: tuple[str, ...]
+    actors: Mapping[str, str | None]  # per event type, the field that says who acted
     static: Test | None  # when no constraint refers to a binding
     refs: tuple[Ref, ...]
     matcher: Matcher
@@ -339,6 +340,8 @@ class Plan:
     zone: str = "UTC"
     conditions: tuple[ConditionPlan, ...] = ()
     action_types: frozenset[str] = frozenset()  # event types that can fulfil obligations
+    # obligation clauses whose action lists several event types (indexed under each)
+    several_types: frozenset[str] = frozenset()
     # clauses whose fulfilments / violations trigger other clauses
     fulfilled_watched: frozenset[str] = frozenset()
     violated_watched: frozenset[str] = frozenset()
@@ -361,7 +364,7 @@ class Plan:
         for c in self.clauses:
             action = getattr(c, "action", None)
             if isinstance(action, ActionPlan):
-                out.add(action.event)
+                out.update(action.events)
         return frozenset(out)
 
 
@@ -377,10 +380,12 @@ def _obligors(spec: Obligors, matcher: Matcher) -> ObligorsPlan:
 
 def _action(pattern: Pattern, treaty: Treaty, matcher: Matcher) -> ActionPlan:
     refs = _refs(tuple(c.value for c in pattern.constraints))
-    declared = treaty.event(pattern.event)
-    actor = declared.actor if declared is not None else None
+    actors = {}
+    for event in pattern.events:
+        declared = treaty.event(event)
+        actors[event] = declared.actor if declared is not None else None
     static = None if refs else matcher.pattern(pattern, {})
-    return ActionPlan(pattern, pattern.event, actor, static, refs, matcher)
+    return ActionPlan(pattern, pattern.events, actors, static, refs, matcher)
 
 
 def _deadline(deadline: Deadline, trigger: Trigger | None,
@@ -410,7 +415,7 @@ def _trigger(trigger: Trigger | None, matcher: Matcher) -> TriggerPlan | None:
     return TriggerPlan(
         kind=trigger.kind,
         binding=trigger.binding,
-        event=pattern.event if pattern is not None else None,
+        events=pattern.events if pattern is not None else (),
         pattern=pattern,
         static=matcher.pattern(pattern, {}) if pattern and pattern.constraints else None,
         carve_outs=pattern is not None
@@ -520,8 +525,8 @@ def compile_treaty(treaty: Treaty) -> Plan:
     standing: list[ProhibitionPlan] = []
     for plan in clauses:
         if isinstance(plan, ConditionPlan):
-            for event in sorted({p.event for step in plan.steps for p in step
-                                 if isinstance(p, Pattern)}):
+            for event in sorted({e for step in plan.steps for p in step
+                                 if isinstance(p, Pattern) for e in p.events}):
                 slot(event).conditions.append(plan)
             for verdict in dict.fromkeys(p for step in plan.steps for p in step
                                          if isinstance(p, Verdict)):
@@ -529,10 +534,12 @@ def compile_treaty(treaty: Treaty) -> Plan:
                                                  []).append(plan)
             continue
         if isinstance(plan, PermissionPlan):
-            slot(plan.action.event).permissions.append(plan)
+            for event in plan.action.events:
+                slot(event).permissions.append(plan)
             continue
         if isinstance(plan, ProhibitionPlan):
-            slot(plan.action.event).prohibitions = True
+            for event in plan.action.events:
+                slot(event).prohibitions = True
         if isinstance(plan, DecisionPlan):
             slot(plan.vote_event).votes.append(plan)
         trigger = plan.trigger
@@ -540,8 +547,9 @@ def compile_treaty(treaty: Treaty) -> Plan:
             standing.append(plan)
         elif trigger is None or trigger.kind is TriggerKind.IN_FORCE:
             (at_start if plan.standalone or not has_entry else on_entry).append(plan)
-        elif trigger.event is not None:
-            slot(trigger.event).triggers.append(plan)
+        elif trigger.events:
+            for event in trigger.events:
+                slot(event).triggers.append(plan)
         elif trigger.source is not None:
             on_verdict.setdefault((trigger.kind, trigger.source), []).append(plan)
     by_type = {event: parts.frozen() for event, parts in slots.items()}
@@ -559,7 +567,10 @@ def compile_treaty(treaty: Treaty) -> Plan:
         has_entry=has_entry,
         zone=treaty.zone,
         conditions=tuple(c for c in clauses if isinstance(c, ConditionPlan)),
-        action_types=frozenset(c.action.event for c in clauses if isinstance(c, ObligationPlan)),
+        action_types=frozenset(e for c in clauses if isinstance(c, ObligationPlan)
+                               for e in c.action.events),
+        several_types=frozenset(c.id for c in clauses if isinstance(c, ObligationPlan)
+                                and len(c.action.events) > 1),
         fulfilled_watched=frozenset(c for k, c in (*on_verdict, *conditions_on_verdict)
                                     if k is TriggerKind.FULFILLED),
         violated_watched=frozenset(c for k, c in (*on_verdict, *conditions_on_verdict)

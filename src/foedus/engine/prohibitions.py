@@ -47,12 +47,14 @@ class Prohibitions:
         members: tuple[str, ...],
         trigger_id: str | None,
     ) -> None:
-        """Start a period of ``plan`` with id ``<clause>/<key>``; ``key`` "all" is untriggered."""
+        """Start a period of ``plan`` with id ``<clause>/<key>``; ``key`` "all" is untriggered.
+        It is found by the events of each type the action lists."""
         test = plan.action.static or self.caches.action_of(plan.action, bindings)
         period = Period(plan, f"{plan.clause.id}/{key}", frozenset(members),
                         later(plan.window.start_at, at), earlier(plan.window.end_at, end),
                         test, trigger_id, at, bindings)
-        self.periods.setdefault(plan.action.event, {})[period.key] = period
+        for event in plan.action.events:
+            self.periods.setdefault(event, {})[period.key] = period
         self.store.arisen.append(period)
         self.store.n_periods += 1
 
@@ -66,7 +68,7 @@ class Prohibitions:
         periods = self.periods.get(ev.type)
         if not periods:
             return
-        at, fields = ev.at, ev.fields
+        at, fields, kind = ev.at, ev.fields, ev.type
         store = self.store
         violated: set[str] = set()
         for period in list(periods.values()):
@@ -75,7 +77,7 @@ class Prohibitions:
                 continue
             if off and plan.clause.id in off:
                 continue
-            actor = fields.get(plan.action.actor_field or "", MISSING)
+            actor = fields.get(plan.action.actors[kind] or "", MISSING)
             if actor not in period.members or not period.test(fields):
                 continue
             store.breaches[period.key] = store.breaches.get(period.key, 0) + 1
@@ -83,7 +85,7 @@ class Prohibitions:
                 continue
             violated.add(plan.clause.id)
             owed = beneficiary(plan.beneficiary, period.bindings)
-            violation = Violation(period, actor, ev.id, at, fields, owed)
+            violation = Violation(period, actor, ev.id, kind, at, fields, owed)
             store.arisen.append(violation)
             store.n_instances += 1
             self.violated(violation)
@@ -91,7 +93,7 @@ class Prohibitions:
     def exercise(self, ev: Event, plans: tuple[PermissionPlan, ...], in_force: bool,
                  off: set[str]) -> None:
         """Record ``ev`` under each permission it uses (none that ``off`` names)."""
-        at, fields = ev.at, ev.fields
+        at, fields, kind = ev.at, ev.fields, ev.type
         for plan in plans:
             if not (in_force or plan.standalone) or (off and plan.clause.id in off):
                 continue
@@ -99,7 +101,7 @@ class Prohibitions:
             if (window.start_at is not None and at < window.start_at) or (
                     window.end_at is not None and at > window.end_at):
                 continue
-            actor = fields.get(plan.action.actor_field or "", MISSING)
+            actor = fields.get(plan.action.actors[kind] or "", MISSING)
             members = plan.obligors.static
             if members is not None and actor not in members:
                 continue

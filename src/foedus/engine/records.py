@@ -55,7 +55,8 @@ class EachRecord:
     """
 
     __slots__ = ("beneficiary", "bindings", "due_at", "key", "n_open", "obligors", "open",
-                 "outcome", "plan", "test", "trigger_at", "trigger_fields", "trigger_id")
+                 "outcome", "plan", "test", "trigger_at", "trigger_fields", "trigger_id",
+                 "trigger_type")
 
     def __init__(
         self,
@@ -64,6 +65,7 @@ class EachRecord:
         obligors: tuple[str, ...],
         beneficiary: str | None,
         trigger_id: str | None,
+        trigger_type: str | None,
         trigger_at: datetime | None,
         trigger_fields: Mapping[str, Any],
         due_at: datetime,
@@ -75,6 +77,7 @@ class EachRecord:
         self.obligors = obligors
         self.beneficiary = beneficiary
         self.trigger_id = trigger_id
+        self.trigger_type = trigger_type  # of a trigger event (a pattern may list several)
         self.trigger_at = trigger_at
         self.trigger_fields = trigger_fields
         self.due_at = due_at
@@ -104,7 +107,7 @@ class CollectiveRecord:
 
     __slots__ = ("acted", "beneficiary", "bindings", "due_at", "id", "k", "label", "members",
                  "open", "plan", "test", "trigger_at", "trigger_fields", "trigger_id",
-                 "verdict")
+                 "trigger_type", "verdict")
 
     def __init__(
         self,
@@ -113,6 +116,7 @@ class CollectiveRecord:
         members: tuple[str, ...],
         beneficiary: str | None,
         trigger_id: str | None,
+        trigger_type: str | None,
         trigger_at: datetime | None,
         trigger_fields: Mapping[str, Any],
         due_at: datetime,
@@ -126,6 +130,7 @@ class CollectiveRecord:
         self.k = plan.obligors.k
         self.beneficiary = beneficiary
         self.trigger_id = trigger_id
+        self.trigger_type = trigger_type
         self.trigger_at = trigger_at
         self.trigger_fields = trigger_fields
         self.due_at = due_at
@@ -154,15 +159,17 @@ ObligationRecord = EachRecord | CollectiveRecord
 class Violation:
     """An act that a prohibition forbade: one violated instance, settled by the act."""
 
-    __slots__ = ("actor", "at", "beneficiary", "event_id", "fields", "period", "plan")
+    __slots__ = ("actor", "at", "beneficiary", "event_id", "event_type", "fields", "period",
+                 "plan")
     open: ClassVar[Literal[False]] = False  # settled at birth
 
-    def __init__(self, period: Period, actor: str, event_id: str, at: datetime,
-                 fields: Mapping[str, Any], beneficiary: str | None) -> None:
+    def __init__(self, period: Period, actor: str, event_id: str, event_type: str,
+                 at: datetime, fields: Mapping[str, Any], beneficiary: str | None) -> None:
         self.plan = period.plan
         self.period = period
         self.actor = actor
         self.event_id = event_id
+        self.event_type = event_type  # which of the action's types the act was
         self.at = at
         self.fields = fields
         self.beneficiary = beneficiary
@@ -212,8 +219,8 @@ class DecisionRecord:
     """A collective decision: its voters, time to decide, votes and outcome."""
 
     __slots__ = ("bindings", "closes_at", "id", "plan", "resolved_at", "resolved_by", "state",
-                 "tally", "trigger_at", "trigger_fields", "trigger_id", "vote_ids",
-                 "voter_set", "voters")
+                 "tally", "trigger_at", "trigger_fields", "trigger_id", "trigger_type",
+                 "vote_ids", "voter_set", "voters")
 
     def __init__(
         self,
@@ -221,6 +228,7 @@ class DecisionRecord:
         id: str,
         voters: tuple[str, ...],
         trigger_id: str | None,
+        trigger_type: str | None,
         trigger_at: datetime,
         trigger_fields: Mapping[str, Any],
         closes_at: datetime,
@@ -231,6 +239,7 @@ class DecisionRecord:
         self.voters = voters
         self.voter_set = frozenset(voters)
         self.trigger_id = trigger_id
+        self.trigger_type = trigger_type
         self.trigger_at = trigger_at
         self.trigger_fields = trigger_fields
         self.closes_at = closes_at

@@ -134,7 +134,7 @@ def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Expl
 
 
 def _origin(view: View, plan: ClausePlan, trigger_id: str | None,
-            trigger_at: datetime | None) -> str:
+            trigger_at: datetime | None, trigger_type: str | None) -> str:
     """How an instance arose, for its explanation."""
     trigger = plan.trigger
     if trigger_id is None:
@@ -145,7 +145,7 @@ def _origin(view: View, plan: ClausePlan, trigger_id: str | None,
             return (f"arose when clause {trigger.source} was {trigger.kind.value} at {when} "
                     f"(from event {trigger_id})")
         return f"arose when the treaty entered into force at {when} (event {trigger_id})"
-    return f"arose from {trigger.pattern.event} {trigger_id} at {when}"
+    return f"arose from {trigger_type or trigger.pattern.event} {trigger_id} at {when}"
 
 
 # ---------------------------------------------------------------- sources of instances
@@ -179,7 +179,7 @@ class EachSource:
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
         action = view.action(r.plan, r)
-        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at)}; "
+        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at, r.trigger_type)}; "
                 f"due {view.text(r.due_at)}; ")
         base = (r.trigger_id,) if r.trigger_id else ()
         got = r.outcome.get(str(party))
@@ -223,7 +223,7 @@ class CollectiveSource:
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
         action = view.action(r.plan, r)
-        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at)}; "
+        head = (f"It {_origin(view, r.plan, r.trigger_id, r.trigger_at, r.trigger_type)}; "
                 f"due {view.text(r.due_at)}; ")
         events: list[str] = [r.trigger_id] if r.trigger_id else []
         state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
@@ -271,6 +271,8 @@ class ViolationSource:
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
         action = view.action(r.plan, r.period)
+        if r.plan.action.pattern.alternatives:  # what the act was, of the types listed
+            action = render_pattern(r.plan.action.pattern, r.period.bindings, r.event_type)
         reason = (f"{r.actor} did {action} (event {r.event_id} at {view.text(r.at)}) "
                   "while the prohibition applied.")
         events = tuple(e for e in (r.period.trigger_id, r.event_id) if e)
@@ -353,7 +355,7 @@ def _rule_text(dec: DecisionRecord) -> str:
 def _decision(dec: DecisionRecord, view: View) -> DecisionInstance:
     plan = dec.plan
     tally = ", ".join(f"{v} {c}" for v, c in dec.tally.items()) or "no votes"
-    base = (f"It {_origin(view, plan, dec.trigger_id, dec.trigger_at)}; voters "
+    base = (f"It {_origin(view, plan, dec.trigger_id, dec.trigger_at, dec.trigger_type)}; voters "
             f"{', '.join(dec.voters)}; rule {_rule_text(dec)}; time to decide until "
             f"{view.text(dec.closes_at)}; votes: {tally}.")
     if dec.state is DecisionStatus.OPEN:
@@ -599,7 +601,7 @@ def clause_explanation(plan: ClausePlan, result: RunResult) -> Explanation:
         if plan.kind is ClauseKind.CONDITION:
             parts.append(f"Condition: {result.conditions.get(plan.id, '')}.")
         elif plan.trigger is not None and plan.trigger.pattern is not None:
-            parts.append(f"No {plan.trigger.pattern.event} event matched "
+            parts.append(f"No {' or '.join(plan.trigger.events)} event matched "
                          f"{render_pattern(plan.trigger.pattern)}.")
         else:
             parts.append("Nothing arose from this clause.")

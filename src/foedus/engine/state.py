@@ -197,7 +197,7 @@ class RunState:
                 missed(ev, plan)
                 return
             bindings = {binding: (fields, ev.at, ev.id)} if binding else NO_BINDINGS
-            fire(bindings, ev.id, ev.at, ev.id, fields)
+            fire(bindings, ev.id, ev.at, ev.id, fields, ev.type)
 
         return on_trigger
 
@@ -226,7 +226,7 @@ class RunState:
         clause_id = plan.id
 
         def fire(bindings: Bindings, trigger_id: str | None, at: datetime | None, key: str,
-                 fields: Mapping[str, Any]) -> str | None:
+                 fields: Mapping[str, Any], kind: str | None) -> str | None:
             if not standalone and status.status is not IN_FORCE:
                 why: str | None = status.why_not_in_force()
             elif status.off and clause_id in status.off:
@@ -234,7 +234,7 @@ class RunState:
             elif guard is not None and not matcher.guard(guard, bindings):
                 why = f"the guard `if {render_guard(guard)}` does not hold"
             else:
-                why = create(bindings, trigger_id, at, key, fields)
+                why = create(bindings, trigger_id, at, key, fields, kind)
             if why is not None:
                 not_arisen(at, plan, trigger_id or key, why)
             return why
@@ -249,7 +249,7 @@ class RunState:
         if plan.id in self.status.off:
             self._not_arisen(at, plan, trigger_id or key, self.status.why_clause_off(plan.id))
             return
-        why = self._creator(plan)({}, trigger_id, at, key, {})
+        why = self._creator(plan)({}, trigger_id, at, key, {}, None)
         if why is not None:
             self._not_arisen(at, plan, trigger_id or key, why)
 
@@ -272,17 +272,20 @@ class RunState:
         return create
 
     def _decide(self, plan: DecisionPlan, bindings: Bindings, trigger_id: str | None,
-                at: datetime | None, key: str, fields: Mapping[str, Any]) -> str | None:
+                at: datetime | None, key: str, fields: Mapping[str, Any],
+                kind: str | None) -> str | None:
         voters = self.caches.obligors_of(plan.voters, bindings)
         if not voters:
             return plan.voters.none_left(bindings, decision=True)
-        return self.decisions.open_decision(plan, voters, bindings, trigger_id, at, key, fields)
+        return self.decisions.open_decision(plan, voters, bindings, trigger_id, kind, at, key,
+                                            fields)
 
     def _members(self, plan: ProhibitionPlan, bindings: Bindings) -> tuple[str, ...]:
         return self.caches.obligors_of(plan.obligors, bindings)
 
     def _prohibit(self, plan: ProhibitionPlan, bindings: Bindings, trigger_id: str | None,
-                  at: datetime | None, key: str, fields: Mapping[str, Any]) -> str | None:
+                  at: datetime | None, key: str, fields: Mapping[str, Any],
+                  kind: str | None) -> str | None:
         members = self._members(plan, bindings)
         if not members:
             return plan.obligors.none_left(bindings)
@@ -323,7 +326,7 @@ class RunState:
             mine = dict(bindings)
             if dep.trigger is not None and dep.trigger.binding:
                 mine[dep.trigger.binding] = (fields, at, cause_id)
-            self._firer(dep)(mine, cause_id, at, instance, fields)
+            self._firer(dep)(mine, cause_id, at, instance, fields, None)
 
     def _on_violation(self, violation: Violation) -> None:
         if violation.plan.id in self.plan.violated_watched:
@@ -346,7 +349,8 @@ class RunState:
                     if dep.trigger is not None and dep.trigger.binding:
                         bindings[dep.trigger.binding] = (dec.trigger_fields, dec.trigger_at,
                                                          dec.trigger_id)
-                    self._firer(dep)(bindings, dec.trigger_id, at, dec.id, dec.trigger_fields)
+                    self._firer(dep)(bindings, dec.trigger_id, at, dec.id, dec.trigger_fields,
+                                     None)
                 else:
                     why = (f"decision {dec.id} was {dec.state.value} at "
                            f"{fmt_time(at, self.plan.tz)}")

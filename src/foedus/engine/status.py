@@ -139,7 +139,7 @@ class TreatyState:
             for j, item in enumerate(plan.steps[step]):
                 test = tests[j]
                 if (j not in progress.matched and test is not None
-                        and item.event == ev.type and test(ev.fields)):  # type: ignore[union-attr]
+                        and ev.type in item.events and test(ev.fields)):  # type: ignore[union-attr]
                     self._matched(plan, progress, j, ev.at, ev.id, "event", changed)
                     break
 

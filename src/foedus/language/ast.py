@@ -179,9 +179,16 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class PatternAst:
+    """``event(args)``, or ``event | other(args)``: an event of any of the listed types."""
+
     event: Name
     args: tuple[Arg, ...]
     span: Span
+    alternatives: tuple[Name, ...] = ()  # the types after the first
+
+    @property
+    def events(self) -> tuple[Name, ...]:
+        return (self.event, *self.alternatives)
 
 
 @dataclass(frozen=True, slots=True)

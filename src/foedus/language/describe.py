@@ -189,8 +189,9 @@ _PREPOSITIONS = {"with", "to", "for", "by", "at", "in", "on", "from", "against",
 
 
 def _pattern(treaty: m.Treaty, p: m.Pattern, noun: bool = False) -> str:
-    """``consultations(with: UA)`` -> '“consultations” with Ukraine (UA)'."""
-    head = f"“{_words(p.event)}”"
+    """``consultations(with: UA)`` -> '“consultations” with Ukraine (UA)'; over several
+    event types, ``talks | consultations(...)`` -> '“talks” or “consultations” ...'."""
+    head = " or ".join(f"“{_words(e)}”" for e in p.events)
     inline: list[str] = []
     where: list[str] = []
     for c in p.constraints:

@@ -327,9 +327,13 @@ class TreeToAst:
             field, op, value = items
         return ast.Arg(self._name(field), _opt_node(str, op) or "", _value(value), self._s(meta))
 
+    def alternative(self, meta: Meta, items: Items) -> ast.Name:
+        return self._name(items[0])
+
     def pattern(self, meta: Meta, items: Items) -> ast.PatternAst:
-        args = tuple(_node(ast.Arg, a) for a in items[1:] if a is not None)
-        return ast.PatternAst(self._name(items[0]), args, self._s(meta))
+        others = tuple(i for i in items[1:] if isinstance(i, ast.Name))
+        args = tuple(_node(ast.Arg, a) for a in items[1 + len(others):] if a is not None)
+        return ast.PatternAst(self._name(items[0]), args, self._s(meta), others)
 
     def compare_op(self, meta: Meta, items: Items) -> str:
         return " ".join(str(t) for t in items)

@@ -157,9 +157,17 @@ class Constraint:
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
+    """Events of type ``event``, or of any of ``alternatives`` (``a | b(...)``), whose
+    fields meet every constraint. Each constrained field has one kind in every type."""
+
     event: str
     constraints: tuple[Constraint, ...]
     span: Span | None = None
+    alternatives: tuple[str, ...] = ()  # the types after the first
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return (self.event, *self.alternatives)
 
 
 @dataclass(frozen=True, slots=True)

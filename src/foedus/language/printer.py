@@ -325,7 +325,8 @@ def _obligors(o: ast.ObligorsAst) -> str:
 
 
 def _pattern(p: ast.PatternAst) -> str:
-    return f"{p.event.text}(" + ", ".join(_arg(a) for a in p.args) + ")"
+    events = " | ".join(e.text for e in p.events)
+    return f"{events}(" + ", ".join(_arg(a) for a in p.args) + ")"
 
 
 def _arg(a: ast.Arg) -> str:

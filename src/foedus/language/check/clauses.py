@@ -211,19 +211,22 @@ def _outside(v: m.Value, among: m.RoleSet) -> str | None:
 
 
 def _action(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
+    """An action: every event type it lists says who performs it (its own actor)."""
     pattern = resolve_pattern(p, scope)
     if pattern is None:
         return None
-    et = scope.symbols.events[pattern.event]
-    if et.actor is None:
-        scope.err(
-            "no-actor",
-            f"event `{et.name}` has no party field, so no party can perform it",
-            p.event.span,
-            suggestion="add a field such as `by: party actor` to its declaration",
-        )
-        return None
-    return pattern
+    ok = True
+    for name in p.events:
+        et = scope.symbols.events[name.text]
+        if et.actor is None:
+            scope.err(
+                "no-actor",
+                f"event `{et.name}` has no party field, so no party can perform it",
+                name.span,
+                suggestion="add a field such as `by: party actor` to its declaration",
+            )
+            ok = False
+    return pattern if ok else None
 
 
 def _beneficiary(
@@ -232,7 +235,7 @@ def _beneficiary(
     """The explicit ``for X``, else the first party named in the action other than its actor.
 
     Only a party can be owed: a state that is not a party, or a state field (which may
-    hold one), is refused.
+    hold one), is refused. The actor of any of its event types is passed over.
     """
     if explicit is not None:
         value = resolve_value(explicit, _as_named(explicit, scope), scope)
@@ -240,10 +243,10 @@ def _beneficiary(
             _owed_to_state(value, explicit, scope)
             return None
         return value
-    actor = scope.symbols.events[action.event].actor
+    actors = {scope.symbols.events[e].actor for e in action.events}
     for c in action.constraints:
         named = isinstance(c.value, m.Const | m.Ref) and c.value.kind is K.PARTY
-        if named and c.field != actor and c.op in (m.Op.EQ, m.Op.WITHIN):
+        if named and c.field not in actors and c.op in (m.Op.EQ, m.Op.WITHIN):
             return c.value
     return None
 

@@ -12,7 +12,14 @@ from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.chains import depths, rings
 from foedus.language.check.symbols import ALL_PARTIES, MAX_DEPTH, Symbols, article
-from foedus.language.check.values import Binding, Scope, resolve_guard, resolve_pattern
+from foedus.language.check.values import (
+    Binding,
+    Scope,
+    event_fields,
+    events_word,
+    resolve_guard,
+    resolve_pattern,
+)
 
 PARTY = m.FieldType(m.FieldKind.PARTY)
 STATE = m.FieldType(m.FieldKind.STATE)
@@ -32,35 +39,36 @@ _VERDICT_KINDS = {
 }
 
 
-def _event_fields(symbols: Symbols, event: str) -> dict[str, m.FieldType]:
-    et = symbols.events.get(event)
-    return {f.name: f.type for f in et.fields} if et else {}
+Fields = tuple[dict[str, m.FieldType], dict[str, str]]
 
 
-def _causing_fields(
-    name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols
-) -> dict[str, m.FieldType]:
+def _pattern_fields(symbols: Symbols, pattern: ast.PatternAst) -> Fields:
+    return event_fields(symbols, [e.text for e in pattern.events])
+
+
+def _causing_fields(name: str, by_name: dict[str, ast.ClauseDecl], symbols: Symbols) -> Fields:
     """Fields available on a verdict of clause ``name``: those of the event that caused it,
     found by following verdict triggers back (at most ``MAX_DEPTH`` of them: a longer
-    chain is an error of its own, see :func:`verdict_cycles`)."""
+    chain is an error of its own, see :func:`verdict_cycles`). With the fields some of
+    its event types lack (see :func:`~foedus.language.check.values.event_fields`)."""
     seen: set[str] = set()
     while name not in seen and len(seen) <= MAX_DEPTH:
         seen.add(name)
         c = by_name.get(name)
         if c is None:
-            return {}
+            return {}, {}
         b = c.body
         if isinstance(b, ast.ProhibitionAst):
-            return _event_fields(symbols, b.action.event.text)
+            return _pattern_fields(symbols, b.action)
         trigger = getattr(b, "trigger", None)
         if trigger is None:
-            return {}
+            return {}, {}
         if trigger.pattern is not None:
-            return _event_fields(symbols, trigger.pattern.event.text)
+            return _pattern_fields(symbols, trigger.pattern)
         if trigger.clause is None:
-            return {}
+            return {}, {}
         name = trigger.clause.text
-    return {}
+    return {}, {}
 
 
 def resolve_trigger(
@@ -76,10 +84,9 @@ def resolve_trigger(
         if t.binding is not None and not _binding_ok(t.binding, scope):
             return None
         if t.binding is not None:
+            fields, uncommon = event_fields(scope.symbols, pattern.events)
             scope.bindings[t.binding.text] = Binding(
-                t.binding.text,
-                _event_fields(scope.symbols, pattern.event),
-                f"event `{pattern.event}`",
+                t.binding.text, fields, events_word(pattern.events), uncommon=uncommon
             )
         guard = resolve_guard(t.guard, scope) if t.guard is not None else None
         return m.Trigger(
@@ -92,12 +99,14 @@ def resolve_trigger(
     if t.binding is not None and not _binding_ok(t.binding, scope):
         return None
     if t.binding is not None:
-        fields = dict(_causing_fields(t.clause.text, by_name, scope.symbols))
+        causing, uncommon = _causing_fields(t.clause.text, by_name, scope.symbols)
+        fields = dict(causing)
         if kind in (m.TriggerKind.VIOLATED, m.TriggerKind.FULFILLED):
             fields["obligor"] = PARTY
             fields["beneficiary"] = PARTY
         scope.bindings[t.binding.text] = Binding(
-            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`"
+            t.binding.text, fields, f"the verdict `{t.verdict}({t.clause.text})`",
+            uncommon={k: v for k, v in uncommon.items() if k not in fields},
         )
     guard = resolve_guard(t.guard, scope) if t.guard is not None else None
     return m.Trigger(kind, t.binding.text if t.binding else None, None, t.clause.text, guard)

@@ -9,6 +9,7 @@ each other; a state that is not a party fits only a state field.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from foedus.diagnostics import Diagnostic, Span, did_you_mean, error
@@ -30,6 +31,9 @@ class Binding:
     # False when the trigger itself could not be resolved: uses of the binding are then
     # skipped quietly rather than reported as a second, consequential mistake.
     known: bool = True
+    # Fields that some of the event types it may be bound to lack (or declare with another
+    # kind), each with what is wrong: "is not declared in `military_operation`".
+    uncommon: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +78,91 @@ def _kind_word(kind: m.FieldKind) -> str:
     return {K.ENUM: "an option", K.TEXT: "a text", K.NUMBER: "a number"}.get(kind, f"a {kind}")
 
 
+def _type_word(kind: m.FieldKind) -> str:
+    return "an enumeration" if kind is K.ENUM else _kind_word(kind)
+
+
+def _listing(names: Sequence[str]) -> str:
+    """Names in backquotes, joined for a message.
+
+    >>> _listing(["a", "b", "c"])
+    '`a`, `b` and `c`'
+    """
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+# Why a field is not common to several event types: (error code, what is wrong with it).
+Uncommon = tuple[str, str]
+
+
+def common_fields(
+    events: Sequence[m.EventType],
+) -> tuple[dict[str, m.FieldType], dict[str, Uncommon]]:
+    """The fields every one of ``events`` declares with one kind (an enumeration: with the
+    options they all offer), and why each other field is not common.
+
+    A pattern over several event types may constrain, and a binding to it read, only the
+    common fields: whichever type the event has, the field is there and means one thing.
+
+    >>> F, T = m.FieldDecl, m.FieldType
+    >>> a = m.EventType("a", (F("by", T(K.PARTY)), F("place", T(K.TERRITORY))), "by")
+    >>> b = m.EventType("b", (F("by", T(K.PARTY)), F("place", T(K.TEXT))), "by")
+    >>> shared, uncommon = common_fields([a, b])
+    >>> list(shared), uncommon["place"][1]
+    (['by'], 'is a territory in `a` but a text in `b`')
+    """
+    shared: dict[str, m.FieldType] = {}
+    uncommon: dict[str, Uncommon] = {}
+    for name in dict.fromkeys(f.name for e in events for f in e.fields):
+        declared: list[tuple[str, m.FieldType]] = []
+        for e in events:
+            decl = e.field(name)
+            if decl is None:
+                uncommon[name] = ("field-missing-in-alternative",
+                                  f"is not declared in `{e.name}`")
+                break
+            declared.append((e.name, decl.type))
+        else:
+            one = _one_kind(declared)
+            if isinstance(one, m.FieldType):
+                shared[name] = one
+            else:
+                uncommon[name] = ("field-kind-differs", one)
+    return shared, uncommon
+
+
+def _one_kind(declared: list[tuple[str, m.FieldType]]) -> m.FieldType | str:
+    """The one type of a field declared by several event types, or what differs."""
+    (first_event, first), *others = declared
+    for event, ftype in others:
+        if ftype.kind is not first.kind:
+            return (f"is {_type_word(first.kind)} in `{first_event}` but "
+                    f"{_type_word(ftype.kind)} in `{event}`")
+    if first.kind is not K.ENUM or not others:
+        return first
+    options = tuple(o for o in first.options if all(o in t.options for _, t in others))
+    if not options:
+        return f"has no option common to {_listing([e for e, _ in declared])}"
+    return m.FieldType(K.ENUM, options)
+
+
+def event_fields(symbols: Symbols, events: Sequence[str]) -> tuple[dict[str, m.FieldType],
+                                                                     dict[str, str]]:
+    """What a binding to an event of one of the (declared) ``events`` may read, and why it
+    may not read the other fields some of them declare."""
+    declared = [symbols.events[e] for e in events if e in symbols.events]
+    if not declared:
+        return {}, {}
+    shared, uncommon = common_fields(declared)
+    return shared, {name: why for name, (_, why) in uncommon.items()}
+
+
+def events_word(events: Sequence[str]) -> str:
+    """How messages name the event of a binding: event `a`, or event `a | b`."""
+    return f"event `{' | '.join(events)}`"
+
+
 def resolve_ref(v: ast.RefValue, scope: Scope) -> tuple[m.Ref, m.FieldType] | None:
     binding = scope.bindings.get(v.binding.text)
     if binding is None:
@@ -90,6 +179,18 @@ def resolve_ref(v: ast.RefValue, scope: Scope) -> tuple[m.Ref, m.FieldType] | No
     if not binding.known:
         return None
     ftype = binding.fields.get(v.field.text)
+    if ftype is None and v.field.text in binding.uncommon:
+        scope.err(
+            "field-not-common",
+            f"`{v.binding.text}.{v.field.text}` cannot be read: field `{v.field.text}` "
+            f"{binding.uncommon[v.field.text]}",
+            v.field.span,
+            notes=(f"`{v.binding.text}` may be an event of several types, so it reads only "
+                   "the fields they all declare with one kind",),
+            suggestion="fields: " + ", ".join(sorted(binding.fields))
+            if binding.fields else "write one clause per event type to read this field",
+        )
+        return None
     if ftype is None:
         hint = did_you_mean(v.field.text, list(binding.fields))
         scope.err(
@@ -286,43 +387,121 @@ def resolve_op(raw: str, kind: m.FieldKind, value: m.Value, span: Span, scope: S
 
 
 def resolve_pattern(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
-    event = scope.symbols.events.get(p.event.text)
-    if event is None:
-        hint = did_you_mean(p.event.text, list(scope.symbols.events))
-        scope.err(
-            "unknown-event",
-            f"unknown event `{p.event.text}`",
-            p.event.span,
-            suggestion=f"did you mean `{hint}`?"
-            if hint
-            else f"declare it with `event {p.event.text}(...)`",
-        )
+    """A pattern over one event type, or several (``a | b(...)``): each constrained field
+    must be declared with one kind in every listed type."""
+    events = _pattern_events(p, scope)
+    if events is None:
         return None
+    shared, uncommon = common_fields(events)
     constraints: list[m.Constraint] = []
     seen: set[str] = set()
     for arg in p.args:
-        decl = event.field(arg.field.text)
-        if decl is None:
-            hint = did_you_mean(arg.field.text, [f.name for f in event.fields])
-            scope.err(
-                "unknown-field",
-                f"event `{event.name}` has no field `{arg.field.text}`",
-                arg.field.span,
-                suggestion=f"did you mean `{hint}`?"
-                if hint
-                else "fields: " + ", ".join(f.name for f in event.fields) if event.fields else None,
-            )
+        ftype = shared.get(arg.field.text)
+        if ftype is None:
+            _field_error(arg, events, shared, uncommon.get(arg.field.text), scope)
             continue
         if arg.field.text in seen:
             scope.err("duplicate-argument", f"field `{arg.field.text}` is given twice", arg.span)
             continue
         seen.add(arg.field.text)
-        value = resolve_value(arg.value, decl.type, scope)
+        if _option_not_shared(arg, events, ftype, scope):
+            continue
+        value = resolve_value(arg.value, ftype, scope)
         if value is None:
             continue
-        op = resolve_op(arg.op, decl.type.kind, value, arg.span, scope)
+        op = resolve_op(arg.op, ftype.kind, value, arg.span, scope)
         constraints.append(m.Constraint(arg.field.text, op, value))
-    return m.Pattern(event.name, tuple(constraints), p.span)
+    names = tuple(e.name for e in events)
+    return m.Pattern(names[0], tuple(constraints), p.span, names[1:])
+
+
+def _pattern_events(p: ast.PatternAst, scope: Scope) -> list[m.EventType] | None:
+    """The event types a pattern lists, each declared and listed once; None if not."""
+    found: list[m.EventType] = []
+    seen: set[str] = set()
+    ok = True
+    for name in p.events:
+        if name.text in seen:
+            scope.err(
+                "duplicate-alternative",
+                f"event `{name.text}` is listed twice in this pattern",
+                name.span,
+                suggestion=f"list `{name.text}` once",
+            )
+            ok = False
+            continue
+        seen.add(name.text)
+        event = scope.symbols.events.get(name.text)
+        if event is None:
+            hint = did_you_mean(name.text, list(scope.symbols.events))
+            scope.err(
+                "unknown-event",
+                f"unknown event `{name.text}`",
+                name.span,
+                suggestion=f"did you mean `{hint}`?"
+                if hint
+                else f"declare it with `event {name.text}(...)`",
+            )
+            ok = False
+            continue
+        found.append(event)
+    return found if ok else None
+
+
+def _option_not_shared(
+    arg: ast.Arg, events: list[m.EventType], ftype: m.FieldType, scope: Scope
+) -> bool:
+    """Report an option that some of the listed types offer for the field, but not all."""
+    option = arg.value.text if isinstance(arg.value, ast.Name) else None
+    if len(events) == 1 or ftype.kind is not K.ENUM or option is None or option in ftype.options:
+        return False
+    lacking = []
+    for e in events:
+        decl = e.field(arg.field.text)
+        if decl is not None and option not in decl.type.options:
+            lacking.append(e.name)
+    if len(lacking) == len(events):
+        return False  # an option of none of them: resolve_value says so
+    scope.err(
+        "unknown-option",
+        f"`{option}` is not an option of `{arg.field.text}` in {_listing(lacking)}",
+        arg.value.span,
+        notes=("options every listed event offers: " + ", ".join(ftype.options),),
+        suggestion="compare with an option they all offer, or write one clause per event",
+    )
+    return True
+
+
+def _field_error(
+    arg: ast.Arg,
+    events: list[m.EventType],
+    shared: dict[str, m.FieldType],
+    uncommon: Uncommon | None,
+    scope: Scope,
+) -> None:
+    """Report a constrained field that is not declared, with one kind, in every type."""
+    name = arg.field.text
+    if uncommon is not None:
+        code, why = uncommon
+        if code == "field-missing-in-alternative":
+            help_text = ("a pattern over several events constrains only the fields they all "
+                         "declare: " + ", ".join(shared) if shared
+                         else "these events share no field: write one clause per event")
+        else:
+            help_text = "a field constrained over several events has one kind in all of them"
+        scope.err(code, f"field `{name}` {why}", arg.field.span, suggestion=help_text)
+        return
+    pool = list(shared) if len(events) > 1 else [f.name for f in events[0].fields]
+    hint = did_you_mean(name, pool)
+    what = (f"event `{events[0].name}` has" if len(events) == 1
+            else f"events {_listing([e.name for e in events])} have")
+    scope.err(
+        "unknown-field",
+        f"{what} no field `{name}`",
+        arg.field.span,
+        suggestion=f"did you mean `{hint}`?" if hint else "fields: " + ", ".join(pool)
+        if pool else None,
+    )
 
 
 def resolve_guard(g: ast.GuardAst, scope: Scope) -> m.Guard | None:
