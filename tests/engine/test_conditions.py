@@ -155,6 +155,9 @@ def test_a_clause_suspended_by_a_verdict_reached_at_a_deadline() -> None:
     states = by_status(result)
     assert states["neutrality/j1/UA"] == "violated"  # still bound on day 1
     assert "neutrality/j2/UA" not in states  # suspended from hour 72
+    reasons = {n.event: n.reason for n in result.not_arisen if n.clause == "neutrality"}
+    assert reasons["j2"].startswith("clause neutrality suspended since 2022-04-01T10:00+03:00 "
+                                    "(violated(support): support/a1/")
     assert result.conditions["fails"].startswith(
         "met at 2022-04-01T10:00+03:00 (violated(support): support/a1/")
     # the treaty itself stays in force

@@ -236,7 +236,10 @@ def print_verdicts(result: RunResult, console: Console) -> None:
     title = f"Verdicts as of {_when(result.as_of)} (times in {result.zone})"
     table = Table(title=Text(title), title_justify="left")
     for name in columns:
-        table.add_column(name, no_wrap=True, min_width=len(name),
+        # a due time and a state never shrink: on a narrow terminal the id folds instead
+        whole = name in ("due", "state")
+        longest = max((len(str(row[name])) for row in rows), default=0) if whole else 0
+        table.add_column(name, no_wrap=True, min_width=max(len(name), longest),
                          overflow="ellipsis" if name == "action" else "fold",
                          max_width=ACTION_WIDTH if name == "action" else None)
     for row in rows:

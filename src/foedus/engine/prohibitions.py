@@ -13,12 +13,13 @@ from datetime import datetime
 from foedus.engine.caches import Caches
 from foedus.engine.matching import MISSING, Bindings
 from foedus.engine.plan import PermissionPlan, ProhibitionPlan, beneficiary
-from foedus.engine.records import Period, RecordStore, Violation
+from foedus.engine.records import NonArising, Period, RecordStore, Violation
 from foedus.events.model import Event
 
 __all__ = ["Prohibitions"]
 
 ViolationFn = Callable[[Violation], None]
+WhyOff = Callable[[str], str]  # why a clause does not apply now
 
 
 class Prohibitions:
@@ -58,9 +59,11 @@ class Prohibitions:
         self.store.arisen.append(period)
         self.store.n_periods += 1
 
-    def check(self, ev: Event, in_force: bool, off: set[str]) -> None:
-        """``ev`` violates every period it falls in whose parties include its actor
-        (``off``: the clauses a condition keeps from applying now).
+    def check(self, ev: Event, in_force: bool, off: set[str], why_off: WhyOff) -> None:
+        """``ev`` violates every period it falls in whose parties include its actor.
+
+        ``off`` holds the clauses a condition of their own keeps from applying now: an act
+        they would forbid is noted as a non-arising, with ``why_off(clause)`` as reason.
 
         Inside overlapping periods of one clause an act is one violation, recorded against
         the oldest period; the others are breached all the same (none is respected).
@@ -75,10 +78,14 @@ class Prohibitions:
             plan = period.plan
             if not (in_force or plan.standalone) or not period.covers(at):
                 continue
-            if off and plan.clause.id in off:
-                continue
             actor = fields.get(plan.action.actors[kind] or "", MISSING)
             if actor not in period.members or not period.test(fields):
+                continue
+            if off and plan.clause.id in off:
+                if plan.clause.id not in violated:
+                    violated.add(plan.clause.id)
+                    store.not_arisen.append(NonArising(at, plan.index, plan.clause.id, ev.id,
+                                                       why_off(plan.clause.id)))
                 continue
             store.breaches[period.key] = store.breaches.get(period.key, 0) + 1
             if plan.clause.id in violated:

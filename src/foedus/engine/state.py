@@ -173,7 +173,8 @@ class RunState:
             calls.append(lambda ev: vote(ev, votes))
         if spec.prohibitions:
             check, status = self.prohibitions.check, self.status
-            calls.append(lambda ev: check(ev, status.status is IN_FORCE, status.off))
+            why_off = status.why_clause_off
+            calls.append(lambda ev: check(ev, status.status is IN_FORCE, status.off, why_off))
         if spec.permissions:
             permissions, exercise, status = spec.permissions, self.prohibitions.exercise, \
                 self.status
