@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/foedus run $(FLAGSHIP) $(SCENARIO) --as-of $(AS_OF)
 	$(BIN)/foedus explain $(FLAGSHIP) $(SCENARIO) consult/e17/CN --as-of $(AS_OF)
 	$(BIN)/foedus explain $(FLAGSHIP) $(SCENARIO) consult --as-of $(AS_OF)
+	$(BIN)/foedus explain $(FLAGSHIP) $(SCENARIO) neutrality --as-of $(AS_OF)
 	mkdir -p out
 	$(BIN)/foedus report $(FLAGSHIP) $(SCENARIO) --as-of $(AS_OF) -o out/istanbul_2022.html
 

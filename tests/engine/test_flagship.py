@@ -15,7 +15,7 @@ from foedus.language.check import check_source
 from foedus.language.model import Treaty
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-AS_OF = datetime.fromisoformat("2022-10-02T00:00:00+03:00")
+AS_OF = datetime.fromisoformat("2022-10-15T00:00:00+03:00")
 
 THREE_DAYS = """
 treaty t "Example 3.1" zone "Europe/Kyiv"
@@ -72,10 +72,12 @@ def test_source_text_runs_like_the_hand_built_treaty() -> None:
     assert by_status(results[0])["three_days/e1/TR"] == "fulfilled"
 
 
-def test_flagship_enters_into_force_after_its_four_steps(result: RunResult) -> None:
-    """Ceasefire, end of the emergency, referendum, signature: in force from the signature."""
+def test_flagship_enters_into_force_after_both_conditions(result: RunResult) -> None:
+    """S8, S9: ceasefire then signature; end of the emergency then referendum: in force
+    from the signature, the later of the two."""
     assert result.treaty_status.value == "in_force"
-    assert result.conditions == {"entry_into_force": "met at 2022-07-10T12:00+03:00 (event e08)"}
+    assert result.conditions["signing"] == "met at 2022-07-10T12:00+03:00 (event e08)"
+    assert result.conditions["referendum"] == "met at 2022-07-03T21:00+03:00 (event e07)"
 
 
 def test_flagship_consultations_after_the_attack_on_kyiv(result: RunResult) -> None:
@@ -87,42 +89,62 @@ def test_flagship_consultations_after_the_attack_on_kyiv(result: RunResult) -> N
 
 
 def test_flagship_crimea_is_carved_out(result: RunResult) -> None:
-    """S7: the attack on Sevastopol (e09) creates no consultation and no decision."""
-    carved = {(n.clause, n.event, n.reason) for n in result.not_arisen}
+    """S7: the attack on Sevastopol (e09) obliges no one to consult."""
+    carved = {(n.clause, n.event, n.reason) for n in result.not_arisen if n.event == "e09"}
     assert carved == {
         ("consult", "e09", "place Sevastopol is within Crimea, which clause consult excludes"),
-        ("support_decision", "e09",
-         "place Sevastopol is within Crimea, which clause support_decision excludes"),
     }
 
 
-def test_flagship_support_decision_and_support(result: RunResult) -> None:
-    """S5: the majority is reached at the fourth yes (e28); TR assists too late, CN and IL never."""
-    (d,) = result.decisions
-    assert (d.id, d.state.value, d.resolved_at) == (
-        "support_decision/e17", "adopted", datetime.fromisoformat("2022-09-02T15:30+03:00"))
-    assert "RU" not in d.voters
-    support = {o.obligor: o.state.value for o in result.obligations if o.clause == "support"}
-    assert support == {"US": "fulfilled", "GB": "fulfilled", "FR": "fulfilled", "CN": "violated",
-                       "DE": "fulfilled", "TR": "violated", "IL": "violated"}
+def test_flagship_support_follows_the_consultations(result: RunResult) -> None:
+    """S5: who consulted owes support within `promptly` (7 days) of consulting; TR assists
+    too late; CN and IL, silent, owe it all the same, from the end of their 3 days."""
+    support = {o.obligor: (o.clause, o.state.value) for o in result.obligations
+               if o.clause.startswith("support") and o.trigger_event == "e17"}
+    assert support == {
+        "US": ("support", "fulfilled"), "GB": ("support", "fulfilled"),
+        "FR": ("support", "fulfilled"), "DE": ("support", "fulfilled"),
+        "TR": ("support", "violated"),
+        "CN": ("support_if_silent", "violated"),
+        "IL": ("support_if_silent", "violated"),
+    }
+    due = {o.obligor: o.due_at for o in result.obligations
+           if o.id.startswith("support/consult/e17")}
+    assert due["TR"] == datetime.fromisoformat("2022-09-10T14:00+03:00")  # consulted + 7 days
+
+
+def test_flagship_neutrality_binds_while_the_guarantees_hold(result: RunResult) -> None:
+    """S6: joining in August violates neutrality; once TR's support is violated (10 Sep),
+    neutrality is suspended, and joining NATO in October is no violation."""
+    statuses = by_status(result)
+    assert statuses["neutrality/e10/UA"] == "violated"
+    assert "neutrality/e34/UA" not in statuses
+    (why,) = [n.reason for n in result.not_arisen if n.event == "e34"]
+    assert why.startswith("clause neutrality suspended since 2022-09-10T14:00+03:00 "
+                          "(violated(support): support/consult/e17/TR/TR)")
 
 
 def test_flagship_prohibitions(result: RunResult) -> None:
-    """S6, S7, S11, S12: each breach is one violation; untouched prohibitions are respected."""
+    """S7, S11, S12: each breach is one violation, whatever type the log gave it; untouched
+    prohibitions are respected."""
     statuses = by_status(result)
-    assert statuses["neutrality/e34/UA"] == "violated"
-    assert statuses["no_force_crimea/e10/RU"] == "violated"
-    assert statuses["stop_chernihiv/e02/RU"] == "violated"
-    assert statuses["stop_kyiv/all"] == "respected"
+    assert statuses["no_force_crimea/e09/RU"] == "violated"  # an armed attack on Sevastopol
+    assert statuses["stop_chernihiv/e02/RU"] == "violated"  # a military operation
+    assert statuses["stop_kyiv/e17/RU"] == "violated"  # an armed attack in Kyiv region
     assert statuses["no_repression/all"] == "respected"
-    breach = {o.obligor: o.state.value for o in result.obligations if o.clause == "crimea_breach"}
-    assert breach["IL"] == "violated" and breach["CN"] == "fulfilled" and "RU" not in breach
 
 
-def test_flagship_dated_commitments(result: RunResult) -> None:
-    """S10: UA's talks with Russia are held by e04; guarantors' multilateral talks are recorded."""
-    assert by_status(result)["talks_with_russia/start/UA"] == "fulfilled"
-    assert result.permissions == {"multilateral": ("e01", "e03")}
+def test_flagship_an_attack_by_a_state_outside_the_treaty(result: RunResult) -> None:
+    """S3: Belarus (not a party) attacks Chernihiv region: every guarantor owes consultations
+    and breaks nothing itself; Russia's silence makes its consultation violated."""
+    got = {o.obligor: o.state.value for o in result.obligations if o.id.startswith("consult/e35")}
+    assert len(got) == 8 and got["RU"] == "violated"
+    assert not any(o.id.startswith("stop_chernihiv/e35") for o in result.obligations)
+
+
+def test_flagship_talks_are_permissions(result: RunResult) -> None:
+    """S10: UA's talks with Russia and the guarantors' talks among themselves are listed."""
+    assert result.permissions == {"multilateral": ("e01", "e03"), "talks_with_russia": ("e04",)}
 
 
 def test_flagship_arrival_order_does_not_matter(

@@ -42,7 +42,7 @@ def test_usage_errors_exit_2_and_findings_exit_1(tmp_path: Path) -> None:
     assert foedus_cmd("run", FLAGSHIP, LOG, "--as-of", AS_OF).returncode == 0
     violated = foedus_cmd("run", FLAGSHIP, LOG, "--as-of", AS_OF, "--fail-on", "violated")
     assert violated.returncode == 1
-    assert "failing: 9 violated" in violated.stderr.decode()
+    assert "failing: 10 violated" in violated.stderr.decode()
     assert foedus_cmd("run", FLAGSHIP, LOG, "--as-of", "2022-03-30",
                       "--fail-on", "violated").returncode == 0
     bad = tmp_path / "bad.jsonl"
@@ -108,7 +108,7 @@ def test_one_format_option_everywhere() -> None:
         text(foedus_cmd("check", FLAGSHIP, "--json")))
     described = json.loads(text(foedus_cmd("describe", FLAGSHIP, "--format", "json")))
     assert described["zone"] == "Europe/Kyiv"
-    assert [c["id"] for c in described["clauses"]][:2] == ["entry_into_force", "consult"]
+    assert [c["id"] for c in described["clauses"]][:3] == ["signing", "referendum", "consult"]
     explained = json.loads(text(foedus_cmd("explain", FLAGSHIP, LOG, "consult/e17/CN",
                                            "--as-of", AS_OF, "--format", "json")))
     assert (explained["record"], explained["state"]) == ("obligation", "violated")
