@@ -91,8 +91,9 @@ def register(app: typer.Typer) -> None:
             if result.treaty is not None:
                 t = result.treaty
                 out.print(Text.assemble(
-                    ("ok", "green"), f" {shown}: treaty {t.name} — {len(t.parties)} parties, "
-                    f"{len(t.clauses)} clauses"))
+                    ("ok", "green"), f" {shown}: treaty {t.name} — "
+                    f"{counted(len(t.parties), 'party', 'parties')}, "
+                    f"{counted(len(t.clauses), 'clause', 'clauses')}"))
             else:
                 errors = sum(1 for d in result.diagnostics if d.is_error)
                 err.print(Text(f"{shown}: {errors} error{'s' if errors != 1 else ''}", "red"))
@@ -135,3 +136,8 @@ def register(app: typer.Typer) -> None:
             return
         Console(highlight=False, soft_wrap=True).out(
             shown_block(foedus.describe_treaty(treaty)), end="")
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """``1 clause``, ``14 clauses``."""
+    return f"{n} {one if n == 1 else many}"

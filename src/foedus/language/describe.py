@@ -141,8 +141,7 @@ def _set(treaty: m.Treaty, rs: m.RoleSet, exceptions: tuple[m.Value, ...] = ()) 
     if rs.members == (rs.name,):
         base = _party(treaty, rs.name)
     else:
-        label = "every party" if rs.name == "party" else f"the {rs.name}s"
-        base = f"{label} ({', '.join(rs.members)})"
+        base = f"{_members(treaty, rs.name, every=True)} ({', '.join(rs.members)})"
     if exceptions:
         base += " except " + " and ".join(_value(treaty, e) for e in exceptions)
     return base
@@ -155,20 +154,49 @@ def _obligors(treaty: m.Treaty, o: m.Obligors, prohibition: bool = False) -> str
     if rs.members == (rs.name,):
         return _set(treaty, rs, o.exceptions)
     exc = " except " + " and ".join(_value(treaty, e) for e in o.exceptions) if o.exceptions else ""
-    group = "party" if rs.name == "party" else rs.name
     listing = f" ({', '.join(rs.members)})"
+    if rs.name in {r.name for r in treaty.roles} or rs.name == "party":
+        one, many = _words(rs.name), plural(_words(rs.name))
+    else:  # a group: its name is not a noun
+        one, many = f"member of {rs.name}", f"members of {rs.name}"
     if o.quantifier is m.Quantifier.EACH:
-        return f"each {group}{listing}{exc}"
+        return f"each {one}{listing}{exc}"
     if o.quantifier is m.Quantifier.ANY:
-        return f"at least one {group}{listing}{exc}"
-    return f"at least {o.k} {group}s{listing}{exc}"
+        return f"at least one {one}{listing}{exc}"
+    return f"at least {o.k} {many}{listing}{exc}"
+
+
+def _members(treaty: m.Treaty, name: str, every: bool = False) -> str:
+    """``the guarantors`` for a role, ``the members of unsc_permanent`` for a group."""
+    if name == "party":
+        return "every party" if every else "the parties"
+    if name in {r.name for r in treaty.roles}:
+        return f"the {plural(_words(name))}"
+    return f"the members of {name}"
+
+
+def plural(noun: str) -> str:
+    """``guarantors``, ``allies``, ``parties``, ``witnesses``: the plural of a role word.
+
+    >>> [plural(w) for w in ("guarantor", "ally", "party", "witness", "day")]
+    ['guarantors', 'allies', 'parties', 'witnesses', 'days']
+    """
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
 
 
 def _value(treaty: m.Treaty, v: m.Value | None) -> str:
     if v is None:
         return "?"
     if isinstance(v, m.Ref):
-        return f"the {v.field} of {v.binding}"
+        if v.field == "by":
+            return f"the party that did {v.binding}"
+        if v.field in _PREPOSITIONS:
+            return f"the “{v.field}” party of {v.binding}"
+        return f"the {_words(v.field)} of {v.binding}"
     if isinstance(v, m.RoleSet):
         return _set(treaty, v)
     if v.kind in (m.FieldKind.PARTY, m.FieldKind.STATE):
@@ -198,6 +226,10 @@ def _pattern(treaty: m.Treaty, p: m.Pattern, noun: bool = False) -> str:
         value = _value(treaty, c.value)
         if c.field in _PREPOSITIONS and c.op in (m.Op.EQ, m.Op.WITHIN):
             inline.append(f"{c.field} {value}")
+        elif isinstance(c.value, m.RoleSet) and c.op in (m.Op.EQ, m.Op.WITHIN):
+            where.append(f"{_words(c.field)} is one of {value}")
+        elif isinstance(c.value, m.RoleSet) and c.op in (m.Op.NE, m.Op.NOT_WITHIN):
+            where.append(f"{_words(c.field)} is none of {value}")
         else:
             where.append(f"{_words(c.field)} {_OPS[c.op]} {value}")
     text = " ".join([head, *inline])
@@ -244,11 +276,11 @@ def _deadline(d: m.Deadline) -> str:
     zone = f" ({d.zone} time)" if d.zone != "UTC" else ""
     if d.kind is m.DeadlineKind.END_OF_DAY:
         return f"by the end of day {d.duration.amount} after {anchor}{zone}"
-    cal = f" of calendar {d.calendar}" if d.calendar else ""
+    cal = f" (calendar {d.calendar})" if d.calendar else ""
     if d.convention is not None:
         return (f"{d.convention} after {anchor} (by the treaty's convention, "
                 f"{d.duration.describe()}{cal}){zone}")
-    return f"within {d.duration.describe()}{cal} of {anchor}{zone}"
+    return f"within {d.duration.describe()} of {anchor}{cal}{zone}"
 
 
 def _window(w: m.Window) -> str:

@@ -56,7 +56,8 @@ def explain_item(
 
 def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[str, Event]) -> str:
     lines = [f"{o.kind} {o.id}: {o.state}", *explanation_lines(o.explanation)]
-    who = f"{o.obligor} must {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
+    must = "must not" if str(o.kind) == "prohibition" else "must"
+    who = f"{o.obligor} {must} {o.action}" + (f" for {o.beneficiary}" if o.beneficiary else "")
     lines.append(f"duty: {who}")
     if o.trigger_event is not None:
         lines.append(f"trigger: {event_line(o.trigger_event, events, as_of.tzinfo)}")
