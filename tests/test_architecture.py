@@ -76,7 +76,7 @@ ENGINE_LAYERS: dict[str, int] = {
     "caches": 2, "records": 2, "spill": 2,
     "clock": 3,
     "status": 4, "obligations": 4, "prohibitions": 4, "decisions": 4,
-    "state": 5,
+    "state": 5, "event_explain": 5,
     "results": 6,
     "columns": 7, "monitor": 7,
     "batch": 8,

@@ -49,6 +49,8 @@ from foedus.cli.output import (
 from foedus.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from foedus.report import (
     decision_to_json,
+    event_explanation_to_json,
+    explain_event,
     explain_item,
     explanation_to_json,
     jsonl_blocks,
@@ -194,7 +196,9 @@ def explain(
     treaty_path: TreatyArg,
     events_path: EventsArg,
     item: Annotated[
-        str, typer.Argument(metavar="ITEM", help="An obligation or decision id, or a clause id.")
+        str, typer.Argument(metavar="ITEM", help="An obligation or decision id, a clause id, "
+                            "or the id of an event of the log. An id that names both a "
+                            "verdict or clause and an event is taken as the verdict or clause.")
     ],
     as_of: AsOfOpt = None,
     fmt: Annotated[TextOrJson, typer.Option("--format", help="text (default) or json.")]
@@ -203,7 +207,9 @@ def explain(
     events_format: EventsFormatOpt = None,
     max_record: MaxRecordOpt = RECORD_LIMIT,
 ) -> None:
-    """Explain one verdict: its clause, the quoted words, and the events that caused it."""
+    """Explain one verdict (its clause, the quoted words, the events that caused it), a
+    clause, or one event: what it triggered, fulfilled, violated, used, advanced or voted,
+    and for each clause that names its type but took nothing from it, why not."""
     log = LogOptions(skip_invalid, events_format, max_record)
     opened = _Run.open(treaty_path, events_path, as_of, log, keep_events=True)
     if fmt is TextOrJson.JSON:
@@ -304,7 +310,10 @@ class _Run:
         text = explain_item(item, result, self.treaty, {e.id: e for e in self.batch.events},
                             self.batch.explain)
         if text is None:
-            self._unknown(item)
+            found = self.batch.explain_event(item)
+            if found is None:
+                self._unknown(item)
+            text = explain_event(found, result.as_of, {e.id: e for e in self.batch.events})
         return text
 
     def explain_json(self, item: str) -> dict[str, Any]:
@@ -318,19 +327,22 @@ class _Run:
                 return {"record": "decision", **decision_to_json(d)}
         explained = self.batch.explain(item)
         if explained is None:
-            self._unknown(item)
+            found = self.batch.explain_event(item)
+            if found is None:
+                self._unknown(item)
+            return event_explanation_to_json(found, result.as_of)
         return {"record": "clause", "clause": item,
                 "explanation": explanation_to_json(explained)}
 
     def _unknown(self, item: str) -> NoReturn:
         result = self.result
         candidates = [*(o.id for o in result.obligations), *(d.id for d in result.decisions),
-                      *(c.id for c in self.treaty.clauses)]
+                      *(c.id for c in self.treaty.clauses), *(e.id for e in self.batch.events)]
         guess = did_you_mean(item, candidates)
         some = ", ".join(sorted(candidates)[:8]) or "(none)"
         fail([error(
             "unknown-item",
-            f"`{item}` is neither an obligation, a decision nor a clause of this run",
+            f"`{item}` is neither an obligation, a decision, a clause nor an event of this run",
             notes=(f"known items include: {some}",),
             suggestion=f"did you mean `{guess}`?" if guess else "list the items with `foedus run`",
         )], {})

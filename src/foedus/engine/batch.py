@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 
 from foedus.diagnostics import Diagnostic, EventError, error
 from foedus.engine import columns
-from foedus.engine.model import Explanation, RunResult
+from foedus.engine.model import EventExplanation, Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
-from foedus.engine.results import build_result, explain
+from foedus.engine.results import build_result, explain, explain_event_id
 from foedus.engine.spill import BLOCK, in_order
 from foedus.engine.state import RunState
 from foedus.events.accept import RECORD_LIMIT
@@ -78,6 +78,11 @@ class BatchRun:
     def explain(self, item_id: str) -> Explanation | None:
         """The explanation of an instance or decision, or of a clause, by id."""
         return explain(self.plan, self.result, item_id)
+
+    def explain_event(self, event_id: str) -> EventExplanation | None:
+        """What the event ``event_id`` did, and why not more; None when it is not among
+        ``events`` (the run must keep them)."""
+        return explain_event_id(self.result, self.events, event_id)
 
 
 def run_file(

@@ -310,15 +310,47 @@ class Matcher:
             if c.op not in NEGATIVE:
                 return None
             if carve_out is None:
-                got = fmt_value(fields.get(c.field, MISSING))
-                shown = render_value(c.value, bindings)
-                if isinstance(c.value, RoleSet):
-                    carve_out = f"{c.field} {got} is a {shown}, which clause {clause} excludes"
-                elif c.op is Op.NOT_WITHIN or self._kind(pattern.event, c) is FieldKind.TERRITORY:
-                    carve_out = f"{c.field} {got} is within {shown}, which clause {clause} excludes"
-                else:
-                    carve_out = f"{c.field} {got} is {shown}, which clause {clause} excludes"
+                carve_out = f"{self._failed(pattern, c, fields, bindings)}, which clause " \
+                    f"{clause} excludes"
         return carve_out
+
+    def unmet(self, pattern: Pattern, fields: Mapping[str, Any], bindings: Bindings,
+              clause: str) -> str | None:
+        """Why an event fails ``pattern``: the carve-out :meth:`mismatch` names if there is
+        one, else the first positive constraint that fails (``place Kyiv_oblast is not
+        within Chernihiv_oblast``); None when the event matches. For ``foedus explain`` of
+        an event, which also answers for events that are not a clause's business.
+
+        >>> from foedus.language import model as m
+        >>> t = m.Treaty("t", "", (), (), (), (m.Territory("Ukraine", "", None),), (), (), ())
+        >>> p = m.Pattern("attack", (m.Constraint("victim", m.Op.EQ,
+        ...     m.Const(m.FieldKind.PARTY, "UA")),))
+        >>> Matcher(t).unmet(p, {"victim": "GB"}, {}, "c3")
+        'victim GB is not UA'
+        """
+        why = self.mismatch(pattern, fields, bindings, clause)
+        if why is not None:
+            return why
+        for c in pattern.constraints:
+            if not self.constraint(pattern.event, c, bindings)(fields):
+                return self._failed(pattern, c, fields, bindings)
+        return None
+
+    def _failed(self, pattern: Pattern, c: Constraint, fields: Mapping[str, Any],
+                bindings: Bindings) -> str:
+        """``place Sevastopol is within Crimea``: the value that made ``c`` fail."""
+        got = fmt_value(fields.get(c.field, MISSING))
+        shown = render_value(c.value, bindings)
+        negative = c.op in NEGATIVE
+        if isinstance(c.value, RoleSet):
+            return f"{c.field} {got} is {'a' if negative else 'not a'} {shown}"
+        territorial = c.op in (Op.WITHIN, Op.NOT_WITHIN) or \
+            self._kind(pattern.event, c) is FieldKind.TERRITORY
+        if negative:
+            return f"{c.field} {got} is {'within ' if territorial else ''}{shown}"
+        if c.op in (Op.EQ, Op.WITHIN):
+            return f"{c.field} {got} is not {'within ' if territorial else ''}{shown}"
+        return f"{c.field} {got} is not {OP_TEXT[c.op]}{shown}"
 
     # ------------------------------------------------------------ guards
 

@@ -23,6 +23,8 @@ __all__ = [
     "TIME_FIELDS",
     "DecisionInstance",
     "DecisionStatus",
+    "EventEffect",
+    "EventExplanation",
     "Explanation",
     "NonArising",
     "ObligationInstance",
@@ -257,6 +259,44 @@ class NonArising:
 
 
 @dataclass(frozen=True, slots=True)
+class EventEffect:
+    """What one event did to one clause, or why it did nothing there.
+
+    ``kind`` is what it did — ``triggered``, ``arose`` (on entry into force, or from a
+    verdict it caused), ``fulfilled``, ``counted`` (towards a collective duty),
+    ``discharged``, ``violated``, ``used``, ``advanced``, ``voted`` — or, for a clause
+    whose patterns name its type, what it did not: ``not_triggered``, ``not_fulfilled``,
+    ``not_violated``, ``not_used``, ``not_advanced``, ``not_counted``. ``item`` is the
+    instance, decision or prohibition period concerned, if one is; ``state`` its state
+    as of the result's time.
+    """
+
+    clause: str
+    kind: str
+    reason: str
+    item: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventExplanation:
+    """What one event of the log did under the treaty, and what it did not do, and why.
+
+    ``unconcerned`` lists the clauses none of whose patterns names the event's type;
+    ``note`` says why nothing was looked at (an event after the "as of" time).
+    """
+
+    event: str
+    type: str
+    at: datetime
+    fields: Mapping[str, Any]
+    effects: tuple[EventEffect, ...]
+    misses: tuple[EventEffect, ...]
+    unconcerned: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """The state of a treaty as of one instant. Same inputs give the same result, byte for byte.
 
@@ -278,6 +318,9 @@ class RunResult:
     counter: Callable[[], dict[str, dict[str, int]]] | None = field(
         default=None, repr=False, compare=False)
     blocks: Callable[[], Iterator[Any]] | None = field(default=None, repr=False, compare=False)
+    # (an event) -> what it did: ``engine.event_explain`` over the run's records
+    event_explainer: Callable[[Any], EventExplanation] | None = field(
+        default=None, repr=False, compare=False)
 
     def table_blocks(self) -> Iterator[Any]:
         """``table()`` a block of rows at a time, built as it is read when the run can."""

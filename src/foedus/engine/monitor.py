@@ -35,9 +35,9 @@ from itertools import compress, islice
 from operator import attrgetter, eq, le, lt
 
 from foedus.engine.caches import Caches
-from foedus.engine.model import Explanation, RunResult
+from foedus.engine.model import EventExplanation, Explanation, RunResult
 from foedus.engine.plan import Plan, compile_treaty
-from foedus.engine.results import build_result, explain
+from foedus.engine.results import build_result, explain, explain_event_id
 from foedus.engine.state import RunState
 from foedus.events.model import Event, instant
 from foedus.language.model import Treaty
@@ -226,6 +226,12 @@ class Monitor:
     def explain(self, item_id: str, as_of: datetime) -> Explanation | None:
         """The explanation of an obligation, prohibition or decision instance, or of a clause."""
         return explain(self._plan, self.status(as_of), item_id)
+
+    def explain_event(self, event_id: str, as_of: datetime) -> EventExplanation | None:
+        """What the fed event ``event_id`` did as of ``as_of``, and why not more; None when
+        no event kept in the log has that id."""
+        result = self.status(as_of)
+        return explain_event_id(result, self._log, event_id)
 
     # ------------------------------------------------------------ internals
 

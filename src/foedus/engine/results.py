@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
 from foedus.engine.decisions import votes_needed
+from foedus.engine.event_explain import explain_event
 from foedus.engine.matching import (
     Bindings,
     fmt_time,
@@ -30,6 +31,7 @@ from foedus.engine.model import (
     TIME_FIELDS,
     DecisionInstance,
     DecisionStatus,
+    EventExplanation,
     Explanation,
     NonArising,
     ObligationInstance,
@@ -59,10 +61,11 @@ from foedus.engine.records import (
 from foedus.engine.records import NonArising as NonArisingRecord
 from foedus.engine.state import RunState
 from foedus.engine.status import cause_text
-from foedus.events.model import micros
+from foedus.events.model import Event, micros
 from foedus.language.model import ClauseKind, RuleKind
 
-__all__ = ["LazyTuple", "build_result", "clause_explanation", "explain", "fmt_time"]
+__all__ = ["LazyTuple", "build_result", "clause_explanation", "explain", "explain_event_id",
+           "fmt_time"]
 
 T = TypeVar("T")
 
@@ -560,7 +563,11 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
     store: RecordStore = state.store
     view = View(plan, as_of, store.breaches)
     obligations = LazyTuple(lambda: instances(store.arisen, view), store.size())
-    return RunResult(
+
+    def explainer(ev: Event) -> EventExplanation:
+        return explain_event(plan, store, state.status, result, ev)
+
+    result = RunResult(
         treaty=plan.name,
         as_of=as_of.astimezone(view.tz),
         treaty_status=state.status.status,
@@ -573,7 +580,9 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
         columns=once(lambda: records_table(store.arisen, view)),
         blocks=lambda: records_blocks(store.arisen, view),
         counter=lambda: record_counts(store),
+        event_explainer=explainer,
     )
+    return result
 
 
 def record_counts(store: RecordStore) -> dict[str, dict[str, int]]:
@@ -619,3 +628,15 @@ def explain(plan: Plan, result: RunResult, item_id: str) -> Explanation | None:
             return d.explanation
     clause = plan.by_id.get(item_id)
     return clause_explanation(clause, result) if clause is not None else None
+
+
+def explain_event_id(result: RunResult, events: Iterable[Event], event_id: str
+                     ) -> EventExplanation | None:
+    """What the event ``event_id`` of ``events`` did in ``result``; None when no event has
+    that id (or the result cannot say, being built without its records)."""
+    if result.event_explainer is None:
+        return None
+    for ev in events:
+        if ev.id == event_id:
+            return result.event_explainer(ev)
+    return None

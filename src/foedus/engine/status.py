@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from foedus.engine.matching import fmt_time
 from foedus.engine.model import TreatyStatus
@@ -16,7 +17,7 @@ from foedus.engine.plan import ConditionPlan, Plan
 from foedus.events.model import Event
 from foedus.language.model import ConditionEffect, TriggerKind, Verdict
 
-__all__ = ["ConditionProgress", "TreatyState"]
+__all__ = ["Advance", "ConditionProgress", "StatusChange", "TreatyState"]
 
 IN_FORCE = TreatyStatus.IN_FORCE
 NOT_IN_FORCE = TreatyStatus.NOT_IN_FORCE
@@ -25,6 +26,29 @@ TERMINATED = TreatyStatus.TERMINATED
 # a condition changed the status of the treaty (target None) or of one clause, at an
 # instant, by an event or a verdict (its id)
 Change = Callable[[ConditionEffect, datetime, str, str | None], None]
+
+
+class StatusChange(NamedTuple):
+    """The treaty (``target`` None) or a clause took ``status`` at ``at``, by an event or a
+    verdict (``how`` as in :func:`cause_text`)."""
+
+    at: datetime
+    by: str
+    how: str
+    target: str | None
+    status: TreatyStatus
+
+
+class Advance(NamedTuple):
+    """Condition ``clause`` met an item of its step ``step`` (from 0) at ``at``, by ``by``;
+    ``done`` when that completed the step."""
+
+    at: datetime
+    by: str
+    how: str
+    clause: str
+    step: int
+    done: bool
 
 
 class ConditionProgress:
@@ -67,8 +91,8 @@ class TreatyState:
     """The treaty's status, the status of each clause a condition governs, and the
     progress of the condition clauses."""
 
-    __slots__ = ("clauses", "conditions", "entered_at", "entry_event", "off", "plan",
-                 "progress", "since_at", "since_event", "since_how", "status")
+    __slots__ = ("advances", "changes", "clauses", "conditions", "entered_at", "entry_event",
+                 "off", "plan", "progress", "since_at", "since_event", "since_how", "status")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -86,6 +110,10 @@ class TreatyState:
                         for p in plan.conditions if p.target is not None}
         # the clauses not in force now: what prohibitions, permissions and triggers ask
         self.off = {c for c, standing in self.clauses.items() if standing.status is not IN_FORCE}
+        # the history, kept so that an event can be explained afterwards (`foedus explain`
+        # EVENT): condition steps are met and statuses change rarely, so it costs little
+        self.changes: list[StatusChange] = []
+        self.advances: list[Advance] = []
 
     def clone(self) -> TreatyState:
         new = TreatyState.__new__(TreatyState)
@@ -96,6 +124,7 @@ class TreatyState:
         new.progress = {k: v.copy() for k, v in self.progress.items()}
         new.clauses = {k: v.copy() for k, v in self.clauses.items()}
         new.off = set(self.off)
+        new.changes, new.advances = list(self.changes), list(self.advances)
         return new
 
     def why_not_in_force(self) -> str:
@@ -108,6 +137,29 @@ class TreatyState:
         standing = self.clauses[clause]
         return _why(f"clause {clause}", standing.status, standing.since_at, standing.since_by,
                     standing.since_how, self.plan.tz)
+
+    def why_off_at(self, target: str | None, at: datetime, event: str) -> str | None:
+        """Why the treaty (``target`` None) or clause ``target`` did not apply to the event
+        ``event`` at ``at``, or None if it did: read from the recorded changes, which an
+        event sees from those made by an earlier event or at an earlier instant, and its
+        own (a verdict at the event's instant comes after it, §1)."""
+        if target is None:
+            status = NOT_IN_FORCE if self.plan.has_entry else IN_FORCE
+        else:
+            status = NOT_IN_FORCE if any(
+                p.target == target and p.effect is ConditionEffect.ENTRY_INTO_FORCE
+                for p in self.conditions) else IN_FORCE
+        last: StatusChange | None = None
+        for change in self.changes:
+            if change.target == target and (change.at < at or (
+                    change.at == at and change.how == "event" and change.by <= event)):
+                status, last = change.status, change
+        if status is IN_FORCE:
+            return None
+        what = "treaty" if target is None else f"clause {target}"
+        if last is None:
+            return _why(what, status, None, None, "event", self.plan.tz)
+        return _why(what, status, last.at, last.by, last.how, self.plan.tz)
 
     def _status_of(self, target: str | None) -> TreatyStatus:
         return self.status if target is None else self.clauses[target].status
@@ -161,7 +213,9 @@ class TreatyState:
     def _matched(self, plan: ConditionPlan, progress: ConditionProgress, j: int,
                  at: datetime, by: str, how: str, changed: Change) -> None:
         progress.matched.add(j)
-        if len(progress.matched) == len(plan.steps[progress.step]):
+        done = len(progress.matched) == len(plan.steps[progress.step])
+        self.advances.append(Advance(at, by, how, plan.id, progress.step, done))
+        if done:
             progress.step += 1
             progress.matched = set()
             if progress.step == len(plan.steps):
@@ -192,6 +246,7 @@ class TreatyState:
 
     def _set(self, target: str | None, status: TreatyStatus, effect: ConditionEffect,
              at: datetime, by: str, how: str, changed: Change) -> None:
+        self.changes.append(StatusChange(at, by, how, target, status))
         if target is None:
             self.status, self.since_at, self.since_event, self.since_how = status, at, by, how
         else:

@@ -7,6 +7,7 @@ interfaces (CLI, API, web) call these and print or serve what comes out.
 from foedus.report.data import (
     clause_counts,
     decision_to_json,
+    event_explanation_to_json,
     explanation_to_json,
     head_to_json,
     iso,
@@ -22,11 +23,13 @@ from foedus.report.data import (
 )
 from foedus.report.html import render_html
 from foedus.report.jsonl import jsonl_blocks, jsonl_lines
-from foedus.report.text import explain_item
+from foedus.report.text import explain_event, explain_item
 
 __all__ = [
     "clause_counts",
     "decision_to_json",
+    "event_explanation_to_json",
+    "explain_event",
     "explain_item",
     "explanation_to_json",
     "head_to_json",

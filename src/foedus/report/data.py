@@ -13,6 +13,8 @@ from typing import Any
 
 from foedus.engine.model import (
     DecisionInstance,
+    EventEffect,
+    EventExplanation,
     Explanation,
     NonArising,
     ObligationInstance,
@@ -218,3 +220,21 @@ def status_counts(result: RunResult) -> dict[str, int]:
     for o in result.obligations:
         counts[str(o.state)] = counts.get(str(o.state), 0) + 1
     return {k: v for k, v in counts.items() if v}
+
+
+def event_explanation_to_json(x: EventExplanation, as_of: datetime) -> dict[str, Any]:
+    """What one event did, as JSON-ready data (times in UTC, keys as in a run's JSON)."""
+    return {
+        "record": "event",
+        "event": {"id": x.event, "type": x.type, "at": iso(x.at), "fields": dict(x.fields)},
+        "as_of": iso(as_of),
+        "note": x.note,
+        "effects": [_effect(e) for e in x.effects],
+        "misses": [_effect(e) for e in x.misses],
+        "unconcerned": list(x.unconcerned),
+    }
+
+
+def _effect(e: EventEffect) -> dict[str, Any]:
+    return {"clause": e.clause, "kind": e.kind, "item": e.item, "state": e.state,
+            "reason": e.reason}

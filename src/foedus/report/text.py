@@ -11,6 +11,8 @@ from datetime import datetime, tzinfo
 
 from foedus.engine.model import (
     DecisionInstance,
+    EventEffect,
+    EventExplanation,
     Explanation,
     ObligationInstance,
     RunResult,
@@ -135,3 +137,57 @@ def event_line(event_id: str, events: Mapping[str, Event], tz: tzinfo | None = N
         return event_id
     where = f" [{ev.source}]" if ev.source else ""
     return f"{event_id} {describe_event(ev, tz)}{where}"
+
+
+EFFECT_WORDS = {"not_triggered": "not triggered", "not_fulfilled": "not fulfilled",
+                "not_violated": "not violated", "not_used": "not used",
+                "not_advanced": "not advanced", "not_counted": "not counted"}
+
+
+def explain_event(x: EventExplanation, as_of: datetime, events: Mapping[str, Event]) -> str:
+    """What one event did (instances it triggered or settled, steps, votes, permissions),
+    and, clause by clause, why it did not do more."""
+    lines = [f"event {event_line(x.event, events, as_of.tzinfo)}", f"as of {as_of.isoformat()}"]
+    if x.note is not None:
+        lines.append(f"nothing to say: {x.note}")
+    if x.effects:
+        lines.append("did:")
+        lines += _effect_lines(x.effects)
+    elif x.note is None:
+        lines.append("did: nothing")
+    if x.misses:
+        lines.append("did not:")
+        lines += _effect_lines(x.misses)
+    if x.unconcerned:
+        lines.append(f"not concerned (no pattern names {x.type}): {', '.join(x.unconcerned)}")
+    return "\n".join(lines) + "\n"
+
+
+def _effect_lines(effects: tuple[EventEffect, ...]) -> list[str]:
+    """One line per effect; the instances one clause gained from the event, on one line."""
+    entries: list[EventEffect | list[EventEffect]] = []
+    groups: dict[tuple[str, str], list[EventEffect]] = {}
+    for e in effects:
+        if e.kind in ("triggered", "arose") and e.item is not None:
+            group = groups.get((e.clause, e.kind))
+            if group is None:
+                group = groups[(e.clause, e.kind)] = []
+                entries.append(group)
+            group.append(e)
+        else:
+            entries.append(e)
+    return [_group_line(x) if isinstance(x, list) else _effect_line(x) for x in entries]
+
+
+def _effect_line(e: EventEffect) -> str:
+    item = f" {e.item}" if e.item else ""
+    state = f" ({e.state})" if e.state and e.kind not in (e.state, "violated") else ""
+    return f"  {e.clause}: {EFFECT_WORDS.get(e.kind, e.kind)}{item}{state} - {e.reason}"
+
+
+def _group_line(group: list[EventEffect]) -> str:
+    first = group[0]
+    items = ", ".join(f"{e.item} ({e.state})" for e in group)
+    reasons = {e.reason for e in group}
+    why = first.reason if len(reasons) == 1 else "each for its own reason (explain its id)"
+    return f"  {first.clause}: {first.kind} {len(group)} instance(s): {items} - {why}"
