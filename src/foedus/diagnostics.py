@@ -181,12 +181,13 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> s
 def render_one(d: Diagnostic, sources: dict[str, str]) -> str:
     """One diagnostic as text for a terminal: what the input supplied (a file name, a
     value quoted in the message) cannot drive the terminal, see :func:`printable`."""
-    return printable(_render_one(d, sources), keep="\n")
+    return _render_one(d, sources)
 
 
 def printable(text: str, keep: str = "") -> str:
-    r"""``text`` with control characters (C0, C1, DEL, U+2028/9) written as escapes, so
-    that input shown on a terminal cannot move the cursor, recolour it or hide a line.
+    r"""``text`` with control characters (C0, C1, DEL, U+2028/9, and the marks that
+    reorder text: bidirectional overrides and isolates) written as escapes, so that input
+    shown on a terminal cannot move the cursor, recolour it, hide a line or reverse it.
     Characters in ``keep`` stay as they are.
 
     >>> printable("e17\x1b[31m\u2028")
@@ -199,15 +200,17 @@ def printable(text: str, keep: str = "") -> str:
             "unicode_escape").decode("ascii"), text)
 
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
+                          r"\u2066-\u2069]")
 
 
 def _render_one(d: Diagnostic, sources: dict[str, str]) -> str:
-    out = [f"{d.severity}[{d.code}]: {d.message}"]
+    """Each part one line: a line break in a value the message quotes is an escape too."""
+    out = [f"{d.severity}[{d.code}]: {printable(d.message)}"]
     if d.span is not None:
-        where = f"{d.span.file}:{d.span.line}:{d.span.column}"
+        where = f"{printable(d.span.file)}:{d.span.line}:{d.span.column}"
         if d.context:
-            where += f"   ({d.context})"
+            where += f"   ({printable(d.context)})"
         out.append(f"  --> {where}")
         line_text = _source_line(sources.get(d.span.file), d.span.line)
         if line_text is not None:
@@ -222,11 +225,11 @@ def _render_one(d: Diagnostic, sources: dict[str, str]) -> str:
             out.append(f"{number} | {line_text}")
             out.append(f"{pad} | {' ' * (d.span.column - 1)}{'^' * width}")
     elif d.context:
-        out.append(f"  --> {d.context}")
+        out.append(f"  --> {printable(d.context)}")
     for note in d.notes:
-        out.append(f"   = note: {note}")
+        out.append(f"   = note: {printable(note)}")
     if d.suggestion:
-        out.append(f"   = help: {d.suggestion}")
+        out.append(f"   = help: {printable(d.suggestion)}")
     return "\n".join(out) + "\n"
 
 

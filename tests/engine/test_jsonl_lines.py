@@ -13,7 +13,7 @@ from foedus.report.data import decision_to_json, head_to_json, obligation_to_jso
 from foedus.report.jsonl import jsonl_lines
 
 ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))
-              | st.sampled_from('\x1b\x7f\x85\x9b\u2028\u2029"\\'), min_size=1,
+              | st.sampled_from('\x1b\x7f\x85\x9b\u2028\u2029\u202e\u2067"\\'), min_size=1,
               max_size=8).filter(lambda s: s.strip() != "")
 
 
@@ -21,7 +21,9 @@ def _expected(result: object) -> list[str]:
     def dumps(data: object) -> str:
         text = json.dumps(data, sort_keys=True, ensure_ascii=False)
         # what JSON leaves raw but a terminal obeys is escaped too
-        unsafe = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029)}
+        unsafe = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029, 0x61C,
+                                              0x200E, 0x200F, *range(0x202A, 0x202F),
+                                              *range(0x2066, 0x206A))}
         return text.translate(unsafe)
 
     lines = [dumps({"record": "obligation", **obligation_to_json(o, explanation=False)})

@@ -203,6 +203,27 @@ def test_what_a_log_says_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert f"stop_chernihiv/{odd}/RU" in ids
 
 
+def test_marks_that_reverse_text_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """A right-to-left override in an id, and an escape in a value a message quotes, are
+    escapes in the table, in JSON, in messages and in the HTML report."""
+    odd = "e02\u202ecod.exe"
+    log = write_log(tmp_path / "bidi.jsonl", [RECORDS[0], {**RECORDS[1], "id": odd},
+                                              *RECORDS[2:]])
+    table = foedus_cmd("run", FLAGSHIP, log)
+    assert table.returncode == 0, errors(table)
+    assert "\u202e" not in text(table) and "e02\\u202ecod.exe" in text(table)
+    assert "\\u202e" in text(foedus_cmd("run", FLAGSHIP, log, "--format", "json"))
+    report = tmp_path / "r.html"
+    assert foedus_cmd("report", FLAGSHIP, log, "-o", str(report)).returncode == 0
+    page = report.read_text(encoding="utf-8")
+    assert "\u202e" not in page and "e02\\u202ecod.exe" in page
+    bad = write_log(tmp_path / "value.jsonl", [{**RECORDS[1], "fields": {
+        "by": "RU\n\x1b[2J", "place": "Chernihiv_oblast"}}])
+    refused = foedus_cmd("run", FLAGSHIP, bad)
+    assert refused.returncode == 1
+    assert "\x1b" not in errors(refused) and "RU\\n\\x1b[2J" in errors(refused)
+
+
 # ---------------------------------------------------------------- output
 
 

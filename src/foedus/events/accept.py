@@ -32,7 +32,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from foedus.diagnostics import Diagnostic, did_you_mean, error
+from foedus.diagnostics import Diagnostic, did_you_mean, error, printable
 from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event, FieldValue
 from foedus.events.where import Where
 from foedus.language.model import EventType, FieldKind, Treaty
@@ -82,8 +82,9 @@ def kind_of(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value from the log as a message quotes it: control characters as escapes."""
     if isinstance(value, str):
-        return value
+        return printable(value)
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
-from html import escape
+from html import escape as _html_escape
 
+from foedus.diagnostics import printable
 from foedus.engine.model import DecisionInstance, Explanation, ObligationInstance, RunResult
 from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event
 from foedus.report.data import (
@@ -52,6 +53,12 @@ blockquote{margin:.3em 0 .3em 1em;padding-left:.8em;border-left:3px solid #ccc;c
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 svg text{font:11px system-ui,sans-serif}
 """
+
+
+def escape(text: str) -> str:
+    """``html.escape``, and control characters (C0, C1, bidirectional marks) written as
+    escapes: a page opened in a browser, or shown with ``cat``, shows them, never obeys."""
+    return _html_escape(printable(text, keep="\n\t"))
 
 
 def render_html(

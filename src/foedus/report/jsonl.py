@@ -28,9 +28,12 @@ __all__ = ["BLOCK_ROWS", "dumps", "jsonl_blocks", "jsonl_lines", "verdict_block"
 
 BLOCK_ROWS = 1 << 16
 # what JSON must escape in a string (ensure_ascii=False): quotes, backslashes, controls;
-# and what it may leave raw but a terminal would obey: DEL, C1 controls, U+2028/9
-NEEDS_ESCAPE = r'["\\\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]'
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+# and what it may leave raw but a terminal would obey: DEL, C1 controls, U+2028/9, and
+# the marks that reorder text (bidirectional overrides and isolates)
+NEEDS_ESCAPE = (r'["\\\x00-\x1f\x7f-\x9f\x{2028}\x{2029}\x{061C}\x{200E}\x{200F}'
+                r'\x{202A}-\x{202E}\x{2066}-\x{2069}]')
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
 
 
 def dumps(data: Any, indent: int | None = None) -> str:
