@@ -443,7 +443,10 @@ def _stdout_is_data(case: Case) -> bool:
     return case.command == "fmt" and "-" in argv
 
 
-_ESCAPES = (b"\x1b", b"\xc2\x9b")  # ESC, and CSI as UTF-8
+# ESC and CSI, and the marks that reorder text (LRE..RLO, LRI..PDI, LRM, RLM, ALM), as UTF-8
+_ESCAPES = (b"\x1b", b"\xc2\x9b",
+            *(chr(c).encode() for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                        0x200E, 0x200F, 0x061C)))
 
 
 def _read_stream(path: Path) -> tuple[bytes, bool]:

@@ -57,7 +57,8 @@ CONTROL = [
 STRINGS = [
     *ZONES[:12], "[/x]", "[bold]", "[/]", "[link=file:///etc/passwd]x[/link]", "e17[/x]",
     "\x1b[31mred\x1b[0m", "\x1b]0;title\x07", "\x1b[2J", "\x9b31m", "\ud800", "\udcff",
-    "x\\", "é" * 1000, "𝔘𝔄", "İ", "ﬃ", "\u202e", "\u200b", "a" * 70000, *CONTROL,
+    "x\\", "é" * 1000, "𝔘𝔄", "İ", "ﬃ", "\u202e", "\u2067", "\u200f", "\u200b",
+    "a" * 70000, *CONTROL,
 ]  # fmt: skip
 
 IDENTIFIERS = [

@@ -54,6 +54,15 @@ _COMMENT = re.compile(r"#[^\n]*")
 
 # Human names for the grammar's terminals, used in "expected ..." messages.
 @cache
+def keywords() -> frozenset[str]:
+    """The words of the language (``must``, ``within``, ``after`` …): a name declared with
+    one of them could not be told apart from it where both may stand."""
+    grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
+    rules = re.sub(r"//[^\n]*", "", grammar)  # (comments quote words too)
+    return frozenset(re.findall(r'"([a-z]+)"', rules))
+
+
+@cache
 def _lark() -> Lark:
     grammar = (Path(__file__).parent / "grammar.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)

@@ -15,6 +15,7 @@ from foedus.language import ast
 from foedus.language import model as m
 from foedus.language.check.symbols import Symbols, parse_zone
 from foedus.language.check.values import Scope
+from foedus.language.parser import keywords
 
 
 def parse_instant(d: ast.DateLit, scope: Scope, end_of_day: bool) -> datetime | None:
@@ -112,6 +113,17 @@ def resolve_deadline(
         )
         ok = False
     zone = parse_zone(d.zone, scope.diags) if d.zone else scope.zone
+    if d.zone is not None and d.calendar is not None:
+        calendar = scope.symbols.calendars.get(d.calendar.text)
+        scope.err(
+            "calendar-has-zone",
+            f"business days count in the zone of calendar `{d.calendar.text}`"
+            + (f" ({calendar.zone})" if calendar is not None else "")
+            + f", not in `{d.zone.value}`",
+            d.zone.span,
+            suggestion="drop `in \"...\"`, or give the calendar that zone",
+        )
+        ok = False
     if not ok:
         return None
     kind = m.DeadlineKind.END_OF_DAY if d.kind == "end_of_day" else m.DeadlineKind.WITHIN
@@ -187,11 +199,21 @@ def _length(d: ast.DeadlineAst, scope: Scope) -> bool:
 
 
 def resolve_conventions(symbols: Symbols, zone: str) -> list[Diagnostic]:
-    """Check each convention's length once, where it is written; the valid ones go into
-    ``symbols.conventions`` for deadlines to use."""
+    """Check each convention's name and length once, where it is written; the valid ones
+    go into ``symbols.conventions`` for deadlines to use."""
     diags: list[Diagnostic] = []
     for name, decl in symbols.convention_decls.items():
         scope = Scope(symbols, context=f"convention {name}", zone=zone)
+        if name in keywords():
+            scope.err(
+                "reserved-word",
+                f"`{name}` is a word of the language: a deadline named so could not be told "
+                "apart from it",
+                decl.name.span,
+                suggestion="name the convention after what it means, e.g. `promptly`",
+            )
+            diags.extend(scope.diags)
+            continue
         d = ast.DeadlineAst("within", decl.amount, decl.unit, None, None, decl.calendar, None,
                             decl.span)
         if _length(d, scope):
