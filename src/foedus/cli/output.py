@@ -31,6 +31,7 @@ from foedus import Diagnostic, ReadProgress, RunResult, event_format, render_tex
 from foedus.diagnostics import printable
 from foedus.report import (
     clause_counts,
+    done_late,
     minutes,
     sorted_decisions,
     sorted_obligations,
@@ -208,8 +209,12 @@ def _when(at: Any) -> str:
     return minutes(at)
 
 
-def _state(state: str) -> Text:
-    return Text(state, STATE_STYLE.get(state, ""))
+def _state(state: str, note: str = "") -> Text:
+    """A state, styled; ``note`` after it (a violated obligation done late)."""
+    text = Text(state, STATE_STYLE.get(state, ""))
+    if note:
+        text.append(f", {note}")
+    return text
 
 
 def print_verdicts(result: RunResult, console: Console) -> None:
@@ -225,7 +230,7 @@ def print_verdicts(result: RunResult, console: Console) -> None:
         rows.append({
             "id (for explain)": shown(o.id),
             "due": _when(o.due_at),
-            "state": _state(state),
+            "state": _state(state, done_late(o)),
             "time": time_left(o.due_at, result.as_of) if state in ("pending", "violated")
             else "",
             "obligor": shown(o.obligor),

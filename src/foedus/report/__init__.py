@@ -7,6 +7,8 @@ interfaces (CLI, API, web) call these and print or serve what comes out.
 from foedus.report.data import (
     clause_counts,
     decision_to_json,
+    done_late,
+    duration,
     explanation_to_json,
     head_to_json,
     iso,
@@ -27,6 +29,8 @@ from foedus.report.text import explain_item
 __all__ = [
     "clause_counts",
     "decision_to_json",
+    "done_late",
+    "duration",
     "explain_item",
     "explanation_to_json",
     "head_to_json",
