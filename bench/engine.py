@@ -390,7 +390,9 @@ VERDICT_LINE = """\
 '{"action": ' || js(action) || ', "action_fields": ' || action_fields
 || ', "beneficiary": ' || js(beneficiary)
 || ', "clause": ' || js(clause) || ', "due_at": ' || jt(due_at) || ', "id": ' || js(id)
-|| ', "kind": "obligation", "obligor": ' || js(obligor) || ', "record": "obligation"'
+|| ', "kind": "obligation", "late_by": ' || jd(performed_at - due_at)
+|| ', "obligor": ' || js(obligor) || ', "performed_at": ' || jt(performed_at)
+|| ', "performed_by": ' || js(performed_by) || ', "record": "obligation"'
 || ', "settled_at": ' || jt(settled_at) || ', "settled_by": ' || js(settled_by)
 || ', "state": ' || js(state) || ', "trigger_event": ' || js(trigger_event)
 || ', "triggered_at": ' || jt(triggered_at) || '}'"""
@@ -399,6 +401,10 @@ MACROS = """\
 SET TimeZone = 'UTC';
 CREATE MACRO js(v) AS coalesce(to_json(v)::VARCHAR, 'null');
 CREATE MACRO jt(v) AS coalesce('"' || strftime(v, '%Y-%m-%dT%H:%M:%SZ') || '"', 'null');
+CREATE MACRO js_span(s) AS 'PT' || CASE WHEN s >= 3600 THEN (s // 3600)::VARCHAR || 'H' ELSE '' END
+    || CASE WHEN s % 3600 >= 60 THEN (s % 3600 // 60)::VARCHAR || 'M' ELSE '' END
+    || CASE WHEN s % 60 > 0 THEN (s % 60)::VARCHAR || 'S' ELSE '' END;
+CREATE MACRO jd(v) AS coalesce('"' || js_span(epoch(v)::BIGINT) || '"', 'null');
 """
 
 # Obligations and candidate actions per treaty shape. Times in the generated logs strictly
@@ -440,11 +446,15 @@ first_act AS (
     SELECT o.*, act.id AS act_id, act."at" AS act_at
     FROM obligations o ASOF LEFT JOIN acts act
       ON act.obligor = o.obligor AND act."at" > o.triggered_at),
+late_act AS (
+    SELECT f.*, late.id AS late_id, late."at" AS late_at
+    FROM first_act f ASOF LEFT JOIN acts late
+      ON late.obligor = f.obligor AND late."at" > f.due_at),
 verdicts AS (
     SELECT *, CASE WHEN act_at <= due_at THEN 'fulfilled'
                    WHEN due_at < (SELECT max("at") FROM log) THEN 'violated'
                    ELSE 'pending' END AS state
-    FROM first_act)
+    FROM late_act)
 SELECT {VERDICT_LINE} FROM (
     SELECT '{clause}/' || trigger_event || '/' || obligor AS id, '{clause}' AS clause,
            obligor, '{action}' AS action, '{fields}' AS action_fields,
@@ -452,7 +462,9 @@ SELECT {VERDICT_LINE} FROM (
            triggered_at, due_at, state,
            CASE state WHEN 'fulfilled' THEN act_at WHEN 'violated' THEN due_at END
                AS settled_at,
-           CASE state WHEN 'fulfilled' THEN act_id END AS settled_by
+           CASE state WHEN 'fulfilled' THEN act_id END AS settled_by,
+           CASE state WHEN 'violated' THEN late_at END AS performed_at,
+           CASE state WHEN 'violated' THEN late_id END AS performed_by
     FROM verdicts)
 ) TO '{out}' (FORMAT CSV, HEADER false, QUOTE '', ESCAPE '')"""
 

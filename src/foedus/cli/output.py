@@ -31,6 +31,7 @@ from foedus import Diagnostic, ReadProgress, RunResult, event_format, render_tex
 from foedus.diagnostics import printable
 from foedus.report import (
     clause_counts,
+    done_late,
     minutes,
     sorted_decisions,
     sorted_obligations,
@@ -226,8 +227,10 @@ def print_verdicts(result: RunResult, console: Console) -> None:
             "id (for explain)": shown(o.id),
             "due": _when(o.due_at),
             "state": _state(state),
-            "time": time_left(o.due_at, result.as_of) if state in ("pending", "violated")
-            else "",
+            # a violated obligation performed late says how late (the state column stays
+            # narrow, so that ids fit a narrow terminal)
+            "time": done_late(o) or time_left(o.due_at, result.as_of)
+            if state in ("pending", "violated") else "",
             "obligor": shown(o.obligor),
             "action": shown(o.action),
             "for": shown(o.beneficiary or ""),

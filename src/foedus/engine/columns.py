@@ -14,7 +14,8 @@ the action test once per distinct combination of the action's field values. Then
 each action test and obligor the rows that could fulfil are a sorted array of positions,
 and ``numpy.searchsorted`` finds, for every trigger at once, the first of them after it:
 the obligation is fulfilled if that action comes no later than the due time. An event
-never fulfils what it triggers, since only later rows count.
+never fulfils what it triggers, since only later rows count. A violated obligation's late
+performance is the same search from the due time: the first of those rows after it.
 """
 
 from __future__ import annotations
@@ -173,8 +174,8 @@ class Columns:
 class _Verdicts:
     """The verdicts of one clause as arrays, one entry per (trigger row, obligor)."""
 
-    __slots__ = ("clause", "combo", "infos", "parties", "party", "position", "row", "settled",
-                 "state")
+    __slots__ = ("clause", "combo", "infos", "late", "parties", "party", "position", "row",
+                 "settled", "state")
 
     def __init__(self, clause: ObligationPlan, infos: list[_Trigger | None],
                  parties: list[str]) -> None:
@@ -187,6 +188,7 @@ class _Verdicts:
         self.position: list[np.ndarray] = []  # the obligor's place in the obligor set
         self.state: list[np.ndarray] = []  # 0 pending, 1 fulfilled, 2 violated
         self.settled: list[np.ndarray] = []  # the fulfilling row, or -1
+        self.late: list[np.ndarray] = []  # the row that performed it late, or -1
 
 
 def evaluate(plan: Plan, rows: pa.Table, as_of: datetime, caches: Caches | None = None
@@ -284,18 +286,24 @@ def _clause(
         for place, party in enumerate(info.obligors):
             positions = actions.positions(info.test, number[party])
             found = np.full(len(owing), -1, np.int64)
+            late = np.full(len(owing), -1, np.int64)
             if len(positions):
                 index = np.searchsorted(positions, owing, side="right")
                 has = index < len(positions)
                 found[has] = positions[index[has]]
             met = (found >= 0) & (log.at[np.maximum(found, 0)] <= due)
             state = np.where(met, 1, np.where(due < as_of_us, 2, 0)).astype(np.int8)
+            if len(positions):  # the first of the same rows after the due time
+                index = np.searchsorted(log.at[positions], due, side="right")
+                has = (index < len(positions)) & (state == 2)
+                late[has] = positions[index[has]]
             out.row.append(owing)
             out.combo.append(np.full(len(owing), k, np.int32))
             out.party.append(np.full(len(owing), number[party], np.int32))
             out.position.append(np.full(len(owing), place, np.int32))
             out.state.append(state)
             out.settled.append(np.where(met, found, -1))
+            out.late.append(late)
     return out
 
 
@@ -354,7 +362,7 @@ def _merge(verdicts: list[_Verdicts]) -> tuple[tuple[np.ndarray, ...], list[_Ver
             continue
         number = len(kept)
         kept.append(verdict)
-        for name in ("row", "position", "combo", "party", "state", "settled"):
+        for name in ("row", "position", "combo", "party", "state", "settled", "late"):
             setattr(verdict, name, [np.concatenate(getattr(verdict, name))])
         row = verdict.row[0]
         rows.append(row)
@@ -388,6 +396,7 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
         party = np.array(verdict.parties, dtype=object)[verdict.party[0][pick]]
         state = verdict.state[0][pick]
         settled = verdict.settled[0][pick]
+        late = verdict.late[0][pick]
         infos = verdict.infos
         actions = [view.action(c, info) if info is not None and info.test else None
                    for info in infos]
@@ -417,6 +426,11 @@ def _table(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...],
             "settled_at": pa.array(settled_at, mask=state == 0).cast(utc),
             "settled_by": pc.if_else(pa.array(fulfilled), settled_by,
                                      pa.scalar(None, pa.string())),
+            "performed_at": pa.array(log.at[np.maximum(late, 0)], mask=late < 0).cast(utc),
+            "performed_by": pc.if_else(
+                pa.array(late >= 0),
+                log.rows.column("id").take(pa.array(np.maximum(late, 0))),
+                pa.scalar(None, pa.string())),
             "__order": pa.array(np.flatnonzero(which == number)),
         }))
     table = pa.concat_tables(parts)
@@ -434,6 +448,7 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
         pick = index[which == number]
         wanted.update(verdict.row[0][pick].tolist())
         wanted.update(verdict.settled[0][pick][verdict.settled[0][pick] >= 0].tolist())
+        wanted.update(verdict.late[0][pick][verdict.late[0][pick] >= 0].tolist())
     ids = log.ids(sorted(wanted))
     out: list[Any] = []
     last: tuple[int, int] | None = None
@@ -461,6 +476,9 @@ def _records(log: Columns, merged: list[_Verdicts], order: tuple[np.ndarray, ...
             record.settle(party, (FULFILLED, at, ids[act]))
         elif state == 2:
             record.settle(party, (VIOLATED, record.due_at, None))
+            act = int(verdict.late[0][i])
+            if act >= 0:
+                view.late[record.key + party] = (from_micros(int(log.at[act])), ids[act])
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -95,8 +95,9 @@ class InstanceSource(Protocol):
 # of ``RunResult.table()``; the times among them.
 # ``action_fields`` holds the action as JSON text (``ObligationInstance.action_fields``).
 FIELDS = ("id", "clause", "kind", "obligor", "action", "action_fields", "beneficiary",
-          "trigger_event", "triggered_at", "due_at", "state", "settled_at", "settled_by")
-TIME_FIELDS = frozenset({"triggered_at", "due_at", "settled_at"})
+          "trigger_event", "triggered_at", "due_at", "state", "settled_at", "settled_by",
+          "performed_at", "performed_by")
+TIME_FIELDS = frozenset({"triggered_at", "due_at", "settled_at", "performed_at"})
 # (literal positions, so that a type checker knows each field's type)
 _ID: Final = 0
 _CLAUSE: Final = 1
@@ -111,9 +112,12 @@ _DUE_AT: Final = 9
 _STATE: Final = 10
 _SETTLED_AT: Final = 11
 _SETTLED_BY: Final = 12
+_PERFORMED_AT: Final = 13
+_PERFORMED_BY: Final = 14
 # A verdict's values in the order of ``FIELDS``.
 Row = tuple[str, str, str, str | None, str, str, str | None, str | None, datetime | None,
-            datetime | None, ObligationStatus | ProhibitionStatus, datetime | None, str | None]
+            datetime | None, ObligationStatus | ProhibitionStatus, datetime | None, str | None,
+            datetime | None, str | None]
 
 
 class ObligationInstance:
@@ -200,6 +204,23 @@ class ObligationInstance:
     def settled_by(self) -> str | None:
         """The fulfilling, violating or terminating event, if an event settled it."""
         return self._all()[_SETTLED_BY]
+
+    @property
+    def performed_at(self) -> datetime | None:
+        """When a violated obligation was performed late (None if it was not)."""
+        return self._time(self._all()[_PERFORMED_AT])
+
+    @property
+    def performed_by(self) -> str | None:
+        """The event that performed a violated obligation late (``docs/semantics.md`` §3)."""
+        return self._all()[_PERFORMED_BY]
+
+    @property
+    def late_by(self) -> timedelta | None:
+        """How late the obligation was performed: ``performed_at - due_at``."""
+        row = self._all()
+        done, due = row[_PERFORMED_AT], row[_DUE_AT]
+        return done - due if done is not None and due is not None else None
 
     @property
     def explanation(self) -> Explanation:

@@ -5,6 +5,12 @@ Stage: part of the run state (``engine.state``); the rules are in ``docs/semanti
 owes of its type with two dictionary lookups (an action of several types is indexed under
 each, and leaves all of them once met); the instances of an `each` obligation that arose
 together share one record and one deadline.
+
+A violated instance waits for its late performance in a second index of the same shape
+(``late``): the first later act that would have fulfilled it is recorded in the store
+(``RecordStore.late``), the verdict stays violated. The index is empty, and costs an event
+one truth test, while nothing is overdue; each overdue instance holds one entry per action
+type and obligor until it is performed or discharged.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from foedus.engine.records import (
     CollectiveRecord,
     EachRecord,
     ObligationRecord,
+    Overdue,
     RecordStore,
     Verdict,
 )
@@ -50,12 +57,14 @@ Arise = Callable[
 ]
 # open instances: action type -> actor -> index key -> record
 OpenIndex = dict[str, dict[str, dict[str, ObligationRecord]]]
+# violated instances waiting for a late act: action type -> actor -> index key -> what waits
+LateIndex = dict[str, dict[str, dict[str, EachRecord | Overdue]]]
 
 
 class Obligations:
     """The obligation instances of a run: arising, fulfilment, violation, discharge."""
 
-    __slots__ = ("caches", "clock", "open", "plan", "store", "verdict")
+    __slots__ = ("caches", "clock", "late", "open", "plan", "store", "verdict")
 
     def __init__(self, plan: Plan, store: RecordStore, clock: Clock, caches: Caches,
                  verdict: VerdictFn) -> None:
@@ -65,6 +74,7 @@ class Obligations:
         self.caches = caches
         self.verdict = verdict
         self.open: OpenIndex = {}
+        self.late: LateIndex = {}
 
     def clone(self, store: RecordStore, clock: Clock, verdict: VerdictFn,
               memo: dict[int, Any]) -> Obligations:
@@ -73,6 +83,13 @@ class Obligations:
             t: {a: {k: memo[id(x)] for k, x in d.items()} for a, d in by_actor.items()}
             for t, by_actor in self.open.items()
         }
+        if self.late:  # an overdue collective instance counts its late members: copied
+            copies: dict[int, Overdue] = {}
+            new.late = {
+                t: {a: {k: _copy_overdue(x, copies) for k, x in d.items()}
+                    for a, d in by_actor.items()}
+                for t, by_actor in self.late.items()
+            }
         return new
 
     # ------------------------------------------------------------ arising
@@ -157,7 +174,7 @@ class Obligations:
     def fulfilling(self, event_type: str, actor_field: str) -> Callable[[Event], None]:
         """What an event of ``event_type`` does to open obligations: fulfil those its actor
         owes that it matches."""
-        opened, fulfil = self.open, self.fulfil
+        opened, fulfil, late, perform = self.open, self.fulfil, self.late, self.perform
 
         def step(ev: Event) -> None:
             by_actor = opened.get(event_type)
@@ -166,6 +183,13 @@ class Obligations:
                 items = by_actor.get(actor)
                 if items:
                     fulfil(ev, actor, items)
+            if late:  # (empty while nothing is overdue: the common case costs this test)
+                overdue = late.get(event_type)
+                if overdue:
+                    who = ev.fields.get(actor_field, MISSING)
+                    waiting = overdue.get(who)
+                    if waiting:
+                        perform(ev, who, waiting)
 
         return step
 
@@ -223,6 +247,60 @@ class Obligations:
                 self._fire(TriggerKind.FULFILLED, record,
                            actor if type(record) is EachRecord else None, verdict)
 
+    # ------------------------------------------------------------ late performance
+
+    def perform(self, ev: Event, actor: str, waiting: dict[str, EachRecord | Overdue]) -> None:
+        """``ev`` performs late those of ``waiting`` (what ``actor`` owes, overdue) it matches.
+
+        The same rule as fulfilment (``docs/semantics.md`` §3): an act by the obligor that
+        matches the action under the instance's bindings; a collective instance is
+        performed when its k-th distinct member has acted. The first such act is kept.
+        """
+        done: list[tuple[EachRecord | Overdue, str]] = []
+        for key, item in waiting.items():
+            if type(item) is EachRecord:
+                if item.test(ev.fields):
+                    self.store.late[key + actor] = (ev.at, ev.id)
+                    done.append((item, key))
+                continue
+            assert type(item) is Overdue
+            record = item.record
+            if record.test(ev.fields):
+                item.acted[actor] = ev.id
+                done.append((item, key))
+                if len(item.acted) >= record.k:
+                    self.store.late[record.id] = (ev.at, ev.id)
+        for item, key in done:
+            if type(item) is Overdue and item.record.id in self.store.late:
+                self._unwait(item.record.plan, item.record.members, key)
+            else:
+                self._unwait(item.record.plan if type(item) is Overdue else item.plan,
+                             (actor,), key)
+
+    def _wait(self, plan: ObligationPlan, parties: Iterable[str], key: str,
+              item: EachRecord | Overdue) -> None:
+        """Index ``item`` under what ``parties`` owe of each type of the action."""
+        for action_type in plan.action.events:
+            by_actor = self.late.setdefault(action_type, {})
+            for party in parties:
+                by_actor.setdefault(party, {})[key] = item
+
+    def _unwait(self, plan: ObligationPlan, parties: Iterable[str], key: str) -> None:
+        """Stop waiting for late acts of ``parties`` under ``key`` (every action type)."""
+        late = self.late
+        for action_type in plan.action.events:
+            by_actor = late.get(action_type)
+            if by_actor is None:
+                continue
+            for party in parties:
+                entries = by_actor.get(party)
+                if entries is not None:
+                    entries.pop(key, None)
+                    if not entries:
+                        del by_actor[party]
+            if not by_actor:
+                del late[action_type]
+
     # ------------------------------------------------------------ deadlines
 
     def expire(self, record: ObligationRecord) -> None:
@@ -231,12 +309,15 @@ class Obligations:
         watched = record.plan.clause.id in self.plan.violated_watched
         if type(record) is EachRecord:
             late = self._settle_each(record, verdict)
+            self._wait(record.plan, late, record.key, record)
             if watched:
                 for party in late:
                     self._fire(TriggerKind.VIOLATED, record, party, verdict)
             return
         record.settle(verdict)
         self._unindex(record, record.members, record.id)
+        self._wait(record.plan, [m for m in record.members if m not in record.acted],
+                   record.id, Overdue(record, dict(record.acted)))
         if watched:
             self._fire(TriggerKind.VIOLATED, record, None, verdict)
 
@@ -252,6 +333,8 @@ class Obligations:
         """The treaty terminated at ``by``: every pending duty of a non-standalone clause
         ends. With ``clause``, that clause terminated: its pending duties end."""
         verdict: Verdict = (DISCHARGED, at, by)
+        if self.late:
+            self._stop_waiting(clause)
         for record in self.store.open_records():
             if clause is not None and record.plan.clause.id != clause:
                 continue
@@ -263,6 +346,22 @@ class Obligations:
                 record.settle(verdict)
                 self._unindex(record, record.members, record.id)
 
+    def _stop_waiting(self, clause: str | None) -> None:
+        """Termination ends the duties of ``clause`` (None: of every clause but standalone
+        ones): their violated instances no longer wait to be performed."""
+        def ended(item: EachRecord | Overdue) -> bool:
+            plan = item.record.plan if type(item) is Overdue else item.plan
+            return plan.clause.id == clause if clause is not None else not plan.standalone
+
+        for action_type, by_actor in list(self.late.items()):
+            for actor, entries in list(by_actor.items()):
+                for key in [k for k, x in entries.items() if ended(x)]:
+                    del entries[key]
+                if not entries:
+                    del by_actor[actor]
+            if not by_actor:
+                del self.late[action_type]
+
     def _fire(self, kind: TriggerKind, record: ObligationRecord, party: str | None,
               verdict: Verdict) -> None:
         if isinstance(record, EachRecord):
@@ -272,3 +371,16 @@ class Obligations:
             instance, obligor = record.id, record.label
         self.verdict(kind, record.plan, instance, obligor, record.beneficiary,
                      record.trigger_id, record.trigger_fields, record.bindings, verdict[1])
+
+
+def _copy_overdue(item: EachRecord | Overdue, copies: dict[int, Overdue]
+                  ) -> EachRecord | Overdue:
+    """``item`` for a copy of the index: an each-record is shared (settled), an overdue
+    collective instance copied once (it is under each of its members)."""
+    if type(item) is EachRecord:
+        return item
+    assert type(item) is Overdue
+    got = copies.get(id(item))
+    if got is None:
+        got = copies[id(item)] = item.copy()
+    return got

@@ -10,6 +10,7 @@ Record kinds, one per thing the semantics distinguishes:
 * :class:`EachRecord` — the instances of an `each` obligation that arose together (one
   record, one verdict per obligor);
 * :class:`CollectiveRecord` — an `any of` / `at least k of` obligation (one instance);
+* :class:`Overdue` — a violated collective instance, counting the members who act late;
 * :class:`Violation` — an act a prohibition forbids (settled at birth);
 * :class:`Period` — a span of time in which a prohibition applies (respected unless
   breached);
@@ -33,6 +34,7 @@ __all__ = [
     "EachRecord",
     "NonArising",
     "ObligationRecord",
+    "Overdue",
     "Period",
     "Record",
     "RecordStore",
@@ -153,6 +155,24 @@ class CollectiveRecord:
 
 
 ObligationRecord = EachRecord | CollectiveRecord
+
+
+@final
+class Overdue:
+    """A violated `any of` / `at least k of` instance waiting to be performed late.
+
+    The record stays as settled (shared by copies of the state); the members who act
+    after the due time are counted here, after those who acted in time.
+    """
+
+    __slots__ = ("acted", "record")
+
+    def __init__(self, record: CollectiveRecord, acted: dict[str, str]) -> None:
+        self.record = record
+        self.acted = acted  # member -> the event by which it acted
+
+    def copy(self) -> Overdue:
+        return Overdue(self.record, dict(self.acted))
 
 
 @final
@@ -279,8 +299,8 @@ Record = EachRecord | CollectiveRecord | Violation | Period
 class RecordStore:
     """Every record of a run, in the order it arose (the order of the output)."""
 
-    __slots__ = ("arisen", "breaches", "decisions", "first_open", "forgotten", "n_instances",
-                 "n_periods", "not_arisen", "permissions")
+    __slots__ = ("arisen", "breaches", "decisions", "first_open", "forgotten", "late",
+                 "n_instances", "n_periods", "not_arisen", "permissions")
 
     def __init__(self, permission_ids: tuple[str, ...] = ()) -> None:
         self.arisen: list[Record] = []
@@ -293,6 +313,8 @@ class RecordStore:
         self.permissions: dict[str, list[str]] = {p: [] for p in permission_ids}
         # verdicts counted and dropped by ``forget_settled``: clause -> state -> number
         self.forgotten: dict[str, dict[str, int]] = {}
+        # violated instances performed late: instance id -> (time, event) of the act
+        self.late: dict[str, tuple[datetime, str]] = {}
 
     def forget_settled(self) -> None:
         """Count and drop the settled records that arose before the oldest open one.
@@ -359,6 +381,7 @@ class RecordStore:
         new.not_arisen = list(self.not_arisen)
         new.permissions = {k: list(v) for k, v in self.permissions.items()}
         new.forgotten = {k: dict(v) for k, v in self.forgotten.items()}
+        new.late = dict(self.late)
         return new
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar, overload
 
@@ -65,7 +65,7 @@ from foedus.events.model import Event, micros
 from foedus.language.model import ClauseKind, RuleKind
 
 __all__ = ["LazyTuple", "build_result", "clause_explanation", "explain", "explain_event_id",
-           "fmt_time"]
+           "fmt_time", "late_text"]
 
 T = TypeVar("T")
 
@@ -85,13 +85,15 @@ class HasBindings(Protocol):
 class View:
     """What the instances of one result share: the zone, the as-of time, rendered actions."""
 
-    __slots__ = ("action_data", "actions", "as_of", "breaches", "plan", "tz")
+    __slots__ = ("action_data", "actions", "as_of", "breaches", "late", "plan", "tz")
 
-    def __init__(self, plan: Plan, as_of: datetime, breaches: dict[str, int]) -> None:
+    def __init__(self, plan: Plan, as_of: datetime, breaches: dict[str, int],
+                 late: dict[str, tuple[datetime, str]] | None = None) -> None:
         self.plan = plan
         self.tz: tzinfo = plan.tz
         self.as_of = as_of
         self.breaches = breaches
+        self.late = late or {}  # instance id -> (time, event) of its late performance
         self.actions: dict[Any, str] = {}
         self.action_data: dict[Any, str] = {}
 
@@ -136,6 +138,36 @@ def _explanation(plan: ClausePlan, reason: str, events: tuple[str, ...]) -> Expl
     return Explanation(clause.id, clause.title, clause.quotes, reason, events)
 
 
+def late_text(delta: timedelta) -> str:
+    """How late an act was, in words: the two largest units.
+
+    >>> late_text(timedelta(minutes=31))
+    '31 min'
+    >>> late_text(timedelta(days=2, hours=3, minutes=5))
+    '2 days 3 h'
+    >>> late_text(timedelta(microseconds=1))
+    '1 µs'
+    """
+    seconds, micro = divmod(delta // timedelta(microseconds=1), 1_000_000)
+    minutes, secs = divmod(seconds, 60)
+    hours, mins = divmod(minutes, 60)
+    days, hrs = divmod(hours, 24)
+    parts = [f"{days} day{'s' if days != 1 else ''}" if days else "",
+             f"{hrs} h" if hrs else "", f"{mins} min" if mins else "", f"{secs} s" if secs else ""]
+    shown = [p for p in parts if p][:2]
+    return " ".join(shown) if shown else f"{micro} µs"
+
+
+def _performed(view: View, instance: str, due_at: datetime) -> tuple[str, tuple[str, ...]]:
+    """What the explanation of a violated instance adds when it was performed late."""
+    got = view.late.get(instance)
+    if got is None:
+        return "", ()
+    at, by = got
+    return (f" It was performed {late_text(at - due_at)} late by {by} at {view.text(at)}.",
+            (by,))
+
+
 def _origin(view: View, plan: ClausePlan, trigger_id: str | None,
             trigger_at: datetime | None, trigger_type: str | None) -> str:
     """How an instance arose, for its explanation."""
@@ -175,9 +207,12 @@ class EachSource:
         r, view = self.record, self.view
         got = r.outcome.get(str(party))
         state, at, by = (PENDING, None, None) if got is None else got
-        return (r.key + str(party), r.plan.clause.id, "obligation", party,
+        iid = r.key + str(party)
+        done = view.late.get(iid) if state is VIOLATED else None
+        return (iid, r.plan.clause.id, "obligation", party,
                 view.action(r.plan, r), view.action_json(r.plan, r), r.beneficiary,
-                r.trigger_id, r.trigger_at, r.due_at, state, at, by)
+                r.trigger_id, r.trigger_at, r.due_at, state, at, by,
+                *(done or (None, None)))
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -193,7 +228,9 @@ class EachSource:
             reason = f"{head}fulfilled by {by} at {view.text(at)}: {action} by {party}."
             return _explanation(r.plan, reason, (*base, str(by)))
         if state is VIOLATED:
-            return _explanation(r.plan, f"{head}no {action} by {party} by then.", base)
+            late, by_event = _performed(view, r.key + str(party), r.due_at)
+            return _explanation(r.plan, f"{head}no {action} by {party} by then.{late}",
+                                (*base, *by_event))
         reason = (f"{head}discharged when the treaty terminated at {view.text(at)} "
                   f"(event {by}).")
         return _explanation(r.plan, reason, (*base, str(by)))
@@ -219,9 +256,10 @@ class CollectiveSource:
     def fields(self, party: str | None) -> Row:
         r, view = self.record, self.view
         state, at, by = (PENDING, None, None) if r.verdict is None else r.verdict
+        done = view.late.get(r.id) if state is VIOLATED else None
         return (r.id, r.plan.clause.id, "obligation", r.label, view.action(r.plan, r),
                 view.action_json(r.plan, r), r.beneficiary, r.trigger_id, r.trigger_at,
-                r.due_at, state, at, by)
+                r.due_at, state, at, by, *(done or (None, None)))
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -237,8 +275,10 @@ class CollectiveSource:
             events.extend(r.acted.values())
         elif state is VIOLATED:
             partial = f" (only {len(r.acted)} of {r.k} acted)" if r.k > 1 else ""
-            reason = f"{head}no {action} by {r.label} by then{partial}."
+            late, by_event = _performed(view, r.id, r.due_at)
+            reason = f"{head}no {action} by {r.label} by then{partial}.{late}"
             events.extend(r.acted.values())
+            events.extend(by_event)
         elif state is DISCHARGED:
             reason = (f"{head}discharged when the treaty terminated at {view.text(at)} "
                       f"(event {by}).")
@@ -269,7 +309,8 @@ class ViolationSource:
         period = r.period
         return (r.id, r.plan.clause.id, "prohibition", r.actor, view.action(r.plan, period),
                 view.action_json(r.plan, period), r.beneficiary, period.trigger_id,
-                period.trigger_at, None, ProhibitionStatus.VIOLATED, r.at, r.event_id)
+                period.trigger_at, None, ProhibitionStatus.VIOLATED, r.at, r.event_id, None,
+                None)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -304,7 +345,7 @@ class RespectedSource:
         return (r.key, r.plan.clause.id, "prohibition", r.plan.obligors.label,
                 view.action(r.plan, r), view.action_json(r.plan, r), None, r.trigger_id,
                 r.trigger_at, r.end_at, ProhibitionStatus.RESPECTED,
-                r.end_at if closed else None, None)
+                r.end_at if closed else None, None, None, None)
 
     def explain(self, party: str | None) -> Explanation:
         r, view = self.record, self.view
@@ -496,8 +537,8 @@ def records_blocks(records: list[Record], view: View, size: int = 65_536) -> Ite
     the instances (a test checks)."""
     columns: list[list[Any]] = [[] for _ in FIELDS]
     (ids, clauses, kinds, obligors, actions, action_data, owed, triggers, triggered, dues,
-     states, settled, settlers) = columns
-    breaches = view.breaches
+     states, settled, settlers, performed, performers) = columns
+    breaches, late = view.breaches, view.late
     for x in records:
         if len(ids) >= size:
             yield _verdict_block(columns)
@@ -517,6 +558,10 @@ def records_blocks(records: list[Record], view: View, size: int = 65_536) -> Ite
                     states.append(got[0].value)
                     settled.append(got[1])
                     settlers.append(got[2])
+                done = late.get(x.key + p) if late and got is not None and \
+                    got[0] is VIOLATED else None
+                performed.append(done[0] if done else None)
+                performers.append(done[1] if done else None)
             clauses.extend([x.plan.clause.id] * n)
             kinds.extend(["obligation"] * n)
             actions.extend([view.action(x.plan, x)] * n)
@@ -561,7 +606,7 @@ def build_result(state: RunState, as_of: datetime) -> RunResult:
     """
     plan = state.plan
     store: RecordStore = state.store
-    view = View(plan, as_of, store.breaches)
+    view = View(plan, as_of, store.breaches, store.late)
     obligations = LazyTuple(lambda: instances(store.arisen, view), store.size())
 
     def explainer(ev: Event) -> EventExplanation:

@@ -7,6 +7,8 @@ interfaces (CLI, API, web) call these and print or serve what comes out.
 from foedus.report.data import (
     clause_counts,
     decision_to_json,
+    done_late,
+    duration,
     event_explanation_to_json,
     explanation_to_json,
     head_to_json,
@@ -28,6 +30,8 @@ from foedus.report.text import explain_event, explain_item
 __all__ = [
     "clause_counts",
     "decision_to_json",
+    "done_late",
+    "duration",
     "event_explanation_to_json",
     "explain_event",
     "explain_item",

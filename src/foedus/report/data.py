@@ -37,6 +37,28 @@ def iso(at: datetime | None) -> str | None:
     return text[:-6] + "Z"
 
 
+def duration(delta: timedelta | None) -> str | None:
+    """A span in machine output: ISO 8601, hours at most (a day is not always 24 hours),
+    seconds with microseconds only when it has them.
+
+    >>> duration(timedelta(minutes=31))
+    'PT31M'
+    >>> duration(timedelta(days=1, seconds=90, microseconds=500000))
+    'PT24H1M30.5S'
+    """
+    if delta is None:
+        return None
+    total = delta // timedelta(microseconds=1)
+    seconds, micro = divmod(total, 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    mins, secs = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{mins}M" if mins else "")
+    if secs or micro or text == "PT":
+        fraction = f".{micro:06d}".rstrip("0") if micro else ""
+        text += f"{secs}{fraction}S"
+    return text
+
+
 def sorted_obligations(result: RunResult) -> list[ObligationInstance]:
     """Obligations in display order: by due time (open-ended last), then trigger time, then id."""
 
@@ -70,6 +92,15 @@ def time_left(due_at: datetime | None, as_of: datetime) -> str:
     if delta >= timedelta(0):
         return f"{_span(delta)} left"
     return f"overdue by {_span(-delta)}"
+
+
+def done_late(o: ObligationInstance) -> str:
+    """How late a violated obligation was performed, for tables; empty if it was not.
+
+    The verdict stays violated (``docs/semantics.md`` §3): this only says the act came.
+    """
+    late = o.late_by
+    return f"done {_span(late)} late" if late is not None else ""
 
 
 def _span(delta: timedelta) -> str:
@@ -129,7 +160,11 @@ VERDICT_FIELDS: tuple[tuple[str, bool], ...] = (
     ("state", False),
     ("settled_at", True),
     ("settled_by", False),
+    ("performed_at", True),  # a violated obligation performed late: when, and by which event
+    ("performed_by", False),
 )
+# Derived in machine output: how late the act was, ``performed_at - due_at`` (``duration``).
+LATE_KEY = "late_by"
 
 
 def obligation_to_json(o: ObligationInstance, explanation: bool = True) -> dict[str, Any]:
@@ -139,6 +174,7 @@ def obligation_to_json(o: ObligationInstance, explanation: bool = True) -> dict[
         for (key, is_time), value in zip(VERDICT_FIELDS, o.row(), strict=True)
     }
     out["action_fields"] = json.loads(out["action_fields"])
+    out[LATE_KEY] = duration(o.late_by)
     if explanation:
         out["explanation"] = explanation_to_json(o.explanation)
     return out

@@ -13,6 +13,7 @@ from html import escape as _html_escape
 
 from foedus.diagnostics import printable
 from foedus.engine.model import DecisionInstance, Explanation, ObligationInstance, RunResult
+from foedus.engine.results import late_text
 from foedus.events.model import FIRST_INSTANT, LAST_INSTANT, Event
 from foedus.report.data import (
     minutes,
@@ -144,7 +145,8 @@ def _legend() -> str:
     )
     return (
         f'<p class="legend">{spans}<span>● fulfilling event</span>'
-        "<span>✕ violating event or passed deadline</span><span>times in UTC</span>"
+        "<span>✕ violating event or passed deadline</span>"
+        "<span>○ performed late</span><span>times in UTC</span>"
         '<span style="color:#1565c0">┆ as of</span></p>'
     )
 
@@ -154,7 +156,8 @@ def _bounds(obligations: list[ObligationInstance], as_of: datetime) -> tuple[dat
     never past the range of times (a deadline may be due at its very end)."""
     times = [as_of]
     for o in obligations:
-        times.extend(t for t in (o.triggered_at, o.due_at, o.settled_at) if t is not None)
+        times.extend(t for t in (o.triggered_at, o.due_at, o.settled_at, o.performed_at)
+                     if t is not None)
     start, end = min(times), max(times)
     hour = timedelta(hours=1)
     if end - start < hour:
@@ -227,6 +230,13 @@ def timeline_svg(obligations: list[ObligationInstance], as_of: datetime) -> str:
                     f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="5" fill="#1b5e20" stroke="#fff">'
                     f"<title>{escape(what)}</title></circle>"
                 )
+        if o.performed_at is not None:  # the late act: a hollow circle past the due time
+            px, py = x(o.performed_at), y + ROW / 2
+            what = f"{o.performed_by} (performed {_late(o)}) at {o.performed_at.isoformat()}"
+            out.append(
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="#fff" stroke="#7f0000" '
+                f'stroke-width="2"><title>{escape(what)}</title></circle>'
+            )
     ax = x(as_of)
     out.append(
         f'<line x1="{ax:.1f}" y1="{TOP - 4}" x2="{ax:.1f}" y2="{height - 6}" stroke="#1565c0" '
@@ -268,7 +278,13 @@ def _settled(o: ObligationInstance) -> str:
     if o.settled_at is None:
         return ""
     by = f" by {o.settled_by}" if o.settled_by else ""
-    return f"settled {o.settled_at.isoformat()}{by}"
+    late = (f"; performed {_late(o)} by {o.performed_by} at {o.performed_at.isoformat()}"
+            if o.performed_at is not None else "")
+    return f"settled {o.settled_at.isoformat()}{by}{late}"
+
+
+def _late(o: ObligationInstance) -> str:
+    return f"{late_text(o.late_by)} late" if o.late_by is not None else ""
 
 
 def _decision_table(decisions: list[DecisionInstance]) -> str:

@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from foedus.engine.model import RunResult
-from foedus.report.data import VERDICT_FIELDS, decision_to_json, head_to_json
+from foedus.report.data import (
+    LATE_KEY,
+    VERDICT_FIELDS,
+    decision_to_json,
+    duration,
+    head_to_json,
+)
 
 __all__ = ["BLOCK_ROWS", "dumps", "jsonl_blocks", "jsonl_lines", "verdict_block"]
 
@@ -81,7 +87,22 @@ def _json_time(col: pa.Array) -> pa.Array:
 
 
 _TIMES = {key for key, is_time in VERDICT_FIELDS if is_time}
-_KEYS = sorted([key for key, _ in VERDICT_FIELDS] + ["record"])
+_KEYS = sorted([key for key, _ in VERDICT_FIELDS] + ["record", LATE_KEY])
+
+
+def _json_late(table: pa.Table) -> pa.Array:
+    """How late each verdict was performed, as JSON: ``duration`` of ``performed_at -
+    due_at`` for the few performed late (formatted as the JSON of a verdict does), or
+    ``null``."""
+    done = table.column("performed_at").combine_chunks()
+    text = pa.nulls(len(done), pa.string())
+    late = done.is_valid()
+    if pc.any(late).as_py():
+        due = table.column("due_at").combine_chunks().filter(late).to_pylist()
+        spans = [dumps(duration(a - b)) for a, b in zip(done.filter(late).to_pylist(), due,
+                                                         strict=True)]
+        text = pc.replace_with_mask(text, late, pa.array(spans, pa.string()))
+    return pc.fill_null(text, "null")
 
 
 def verdict_block(table: pa.Table) -> str:
@@ -95,6 +116,8 @@ def verdict_block(table: pa.Table) -> str:
         parts.append(("{" if i == 0 else ", ") + _terminal_safe(encode_basestring(key)) + ": ")
         if key == "record":
             parts.append('"obligation"')
+        elif key == LATE_KEY:
+            parts.append(_json_late(table))
         elif key == "action_fields":  # JSON already
             parts.append(pc.fill_null(table.column(key).combine_chunks().cast(pa.string()),
                                       "null"))

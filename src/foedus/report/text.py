@@ -17,6 +17,7 @@ from foedus.engine.model import (
     ObligationInstance,
     RunResult,
 )
+from foedus.engine.results import late_text
 from foedus.events.model import Event
 from foedus.language.model import Treaty
 from foedus.report.data import sorted_decisions, sorted_obligations, tally_counts, time_left
@@ -74,6 +75,9 @@ def explain_obligation(o: ObligationInstance, as_of: datetime, events: Mapping[s
         lines.append(f"{verb}: {event_line(o.settled_by, events, as_of.tzinfo)}")
     elif status == "violated" and o.due_at is not None:
         lines.append(f"violated: the deadline {o.due_at.isoformat()} passed with no matching event")
+    if o.performed_by is not None and o.late_by is not None:
+        lines.append(f"performed {late_text(o.late_by)} late by "
+                     f"{event_line(o.performed_by, events, as_of.tzinfo)}")
     return "\n".join(lines) + "\n"
 
 
