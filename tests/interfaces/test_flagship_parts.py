@@ -190,6 +190,9 @@ def test_s10_two_weeks_of_talks(tmp_path: Path) -> None:
     data = _run(tmp_path, events, "2022-05-01T00:00:00+03:00")
     assert data["permissions"] == {"multilateral": ["m1"], "talks_with_russia": ["t1"]}
     assert not [o for o in data["obligations"] if o["kind"] == "obligation"]
+    table = _invoke("run", TREATY, _log(tmp_path, events), "--as-of", "2022-05-01T00:00:00+03:00")
+    assert "Permission multilateral used by m1." in table
+    assert "Permission talks_with_russia used by t1." in table
 
 
 def test_s11_russia_s_commitment_on_kyiv_and_chernihiv(tmp_path: Path) -> None:

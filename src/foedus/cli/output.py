@@ -264,9 +264,17 @@ def print_verdicts(result: RunResult, console: Console) -> None:
             dt.add_row(shown(d.id), _when(d.closes_at), _state(str(d.state)),
                        *(str(counts[k]) for k in ("yes", "no", "abstain", "silent")))
         console.print(dt)
+    for clause, used in sorted(result.permissions.items()):
+        if used:
+            shown_ids = ", ".join(printable(e) for e in used[:EXTRA_USES])
+            more = f" and {len(used) - EXTRA_USES} more" if len(used) > EXTRA_USES else ""
+            console.print(Text(f"Permission {clause} used by {shown_ids}{more}."))
     counts_text = ", ".join(f"{n} {k}" for k, n in status_counts(result).items()) or "none"
     status = str(result.treaty_status).replace("_", " ")
     console.print(Text(f"Treaty {result.treaty}: {status}. Obligations: {counts_text}."))
+
+
+EXTRA_USES = 10  # events listed per permission in the table view; JSON lists them all
 
 
 ACTION_WIDTH = 40
