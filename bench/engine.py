@@ -404,7 +404,8 @@ CREATE MACRO jt(v) AS coalesce('"' || strftime(v, '%Y-%m-%dT%H:%M:%SZ') || '"', 
 CREATE MACRO js_span(s) AS 'PT' || CASE WHEN s >= 3600 THEN (s // 3600)::VARCHAR || 'H' ELSE '' END
     || CASE WHEN s % 3600 >= 60 THEN (s % 3600 // 60)::VARCHAR || 'M' ELSE '' END
     || CASE WHEN s % 60 > 0 THEN (s % 60)::VARCHAR || 'S' ELSE '' END;
-CREATE MACRO jd(v) AS coalesce('"' || js_span(epoch(v)::BIGINT) || '"', 'null');
+CREATE MACRO jd(v) AS CASE WHEN v IS NULL THEN 'null'
+    ELSE '"' || js_span(epoch(v)::BIGINT) || '"' END;
 """
 
 # Obligations and candidate actions per treaty shape. Times in the generated logs strictly

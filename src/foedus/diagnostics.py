@@ -200,8 +200,21 @@ def printable(text: str, keep: str = "") -> str:
             "unicode_escape").decode("ascii"), text)
 
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
-                          r"\u2066-\u2069]")
+UNSAFE_BEYOND_C0 = ((0x7F, 0x9F), (0x061C, 0x061C), (0x200E, 0x200F), (0x2028, 0x202E),
+                    (0x2066, 0x2069))
+"""What a terminal obeys besides C0 controls, as ranges of code points: DEL and C1, the
+Arabic letter mark, LRM and RLM, the line and paragraph separators with the embeddings
+and overrides (U+2028..U+202E), and the isolates. JSON output escapes these too."""
+
+
+def char_class(ranges: tuple[tuple[int, int], ...], escape: str = "\\u{:04x}") -> str:
+    """The inside of a regular expression's character class for ``ranges``; ``escape``
+    writes one code point (``\\x{{{:X}}}`` for RE2)."""
+    return "".join(escape.format(a) + ("-" + escape.format(b) if b > a else "")
+                   for a, b in ranges)
+
+
+_UNPRINTABLE = re.compile(f"[\\x00-\\x1f{char_class(UNSAFE_BEYOND_C0)}]")
 
 
 def _render_one(d: Diagnostic, sources: dict[str, str]) -> str:

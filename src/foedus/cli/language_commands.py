@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
                     f"{counted(len(t.clauses), 'clause', 'clauses')}"))
             else:
                 errors = sum(1 for d in result.diagnostics if d.is_error)
-                err.print(Text(f"{shown}: {errors} error{'s' if errors != 1 else ''}", "red"))
+                err.print(Text(f"{shown}: {counted(errors, 'error', 'errors')}", "red"))
         if as_json:
             documents.extend(
                 {"file": d.context, "ok": False, "treaty": None, "diagnostics": [d.to_json()]}

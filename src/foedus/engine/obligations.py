@@ -160,14 +160,8 @@ class Obligations:
         (but ``skip``)."""
         for action_type in record.plan.action.events:
             by_actor = self.open.get(action_type)
-            if by_actor is None or action_type == skip:
-                continue
-            for party in parties:
-                entries = by_actor.get(party)
-                if entries is not None:
-                    entries.pop(key, None)
-                    if not entries:
-                        del by_actor[party]
+            if by_actor is not None and action_type != skip:
+                _drop(by_actor, parties, key)
 
     # ------------------------------------------------------------ fulfilment
 
@@ -292,12 +286,7 @@ class Obligations:
             by_actor = late.get(action_type)
             if by_actor is None:
                 continue
-            for party in parties:
-                entries = by_actor.get(party)
-                if entries is not None:
-                    entries.pop(key, None)
-                    if not entries:
-                        del by_actor[party]
+            _drop(by_actor, parties, key)
             if not by_actor:
                 del late[action_type]
 
@@ -384,3 +373,14 @@ def _copy_overdue(item: EachRecord | Overdue, copies: dict[int, Overdue]
     if got is None:
         got = copies[id(item)] = item.copy()
     return got
+
+
+def _drop(by_actor: dict[str, dict[str, Any]], parties: Iterable[str], key: str) -> None:
+    """Remove ``key`` from what each of ``parties`` is indexed under, and the parties left
+    with nothing."""
+    for party in parties:
+        entries = by_actor.get(party)
+        if entries is not None:
+            entries.pop(key, None)
+            if not entries:
+                del by_actor[party]

@@ -141,7 +141,8 @@ def _set(treaty: m.Treaty, rs: m.RoleSet, exceptions: tuple[m.Value, ...] = ()) 
     if rs.members == (rs.name,):
         base = _party(treaty, rs.name)
     else:
-        base = f"{_members(treaty, rs.name, every=True)} ({', '.join(rs.members)})"
+        label = "every party" if rs.name == "party" else f"the {_nouns(treaty, rs.name)[1]}"
+        base = f"{label} ({', '.join(rs.members)})"
     if exceptions:
         base += " except " + " and ".join(_value(treaty, e) for e in exceptions)
     return base
@@ -155,10 +156,7 @@ def _obligors(treaty: m.Treaty, o: m.Obligors, prohibition: bool = False) -> str
         return _set(treaty, rs, o.exceptions)
     exc = " except " + " and ".join(_value(treaty, e) for e in o.exceptions) if o.exceptions else ""
     listing = f" ({', '.join(rs.members)})"
-    if rs.name in {r.name for r in treaty.roles} or rs.name == "party":
-        one, many = _words(rs.name), plural(_words(rs.name))
-    else:  # a group: its name is not a noun
-        one, many = f"member of {rs.name}", f"members of {rs.name}"
+    one, many = _nouns(treaty, rs.name)
     if o.quantifier is m.Quantifier.EACH:
         return f"each {one}{listing}{exc}"
     if o.quantifier is m.Quantifier.ANY:
@@ -166,13 +164,12 @@ def _obligors(treaty: m.Treaty, o: m.Obligors, prohibition: bool = False) -> str
     return f"at least {o.k} {many}{listing}{exc}"
 
 
-def _members(treaty: m.Treaty, name: str, every: bool = False) -> str:
-    """``the guarantors`` for a role, ``the members of unsc_permanent`` for a group."""
-    if name == "party":
-        return "every party" if every else "the parties"
-    if name in {r.name for r in treaty.roles}:
-        return f"the {plural(_words(name))}"
-    return f"the members of {name}"
+def _nouns(treaty: m.Treaty, name: str) -> tuple[str, str]:
+    """One member and several of a role (``guarantor``, ``guarantors``), of every party,
+    or of a group, whose name is not a noun (``members of unsc_permanent``)."""
+    if name == "party" or name in {r.name for r in treaty.roles}:
+        return _words(name), plural(_words(name))
+    return f"member of {name}", f"members of {name}"
 
 
 def plural(noun: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from foedus.diagnostics import UNSAFE_BEYOND_C0, char_class
 from foedus.engine.model import RunResult
 from foedus.report.data import (
     LATE_KEY,
@@ -36,10 +37,8 @@ BLOCK_ROWS = 1 << 16
 # what JSON must escape in a string (ensure_ascii=False): quotes, backslashes, controls;
 # and what it may leave raw but a terminal would obey: DEL, C1 controls, U+2028/9, and
 # the marks that reorder text (bidirectional overrides and isolates)
-NEEDS_ESCAPE = (r'["\\\x00-\x1f\x7f-\x9f\x{2028}\x{2029}\x{061C}\x{200E}\x{200F}'
-                r'\x{202A}-\x{202E}\x{2066}-\x{2069}]')
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
-                          "\u2066-\u2069]")
+NEEDS_ESCAPE = '["\\\\\\x00-\\x1f' + char_class(UNSAFE_BEYOND_C0, "\\x{{{:X}}}") + "]"  # RE2
+_RAW_IN_JSON = re.compile(f"[{char_class(UNSAFE_BEYOND_C0)}]")
 
 
 def dumps(data: Any, indent: int | None = None) -> str:

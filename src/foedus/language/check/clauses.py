@@ -20,7 +20,7 @@ from foedus.language.check.triggers import (
     resolve_verdict,
     verdict_cycles,
 )
-from foedus.language.check.values import Scope, resolve_pattern, resolve_value
+from foedus.language.check.values import Scope, declared_event, resolve_pattern, resolve_value
 
 K = m.FieldKind
 _EFFECTS = {
@@ -379,17 +379,9 @@ def _rule(r: ast.RuleAst, voters: m.Obligors | None, scope: Scope) -> m.Rule | N
 
 
 def _vote_event(name: ast.Name, scope: Scope) -> str | None:
-    et = scope.symbols.events.get(name.text)
+    et = declared_event(
+        name, scope, "declare `event vote(by: party, decision: text, choice: yes | no | abstain)`")
     if et is None:
-        hint = did_you_mean(name.text, list(scope.symbols.events))
-        scope.err(
-            "unknown-event",
-            f"unknown event `{name.text}`",
-            name.span,
-            suggestion=f"did you mean `{hint}`?"
-            if hint
-            else "declare `event vote(by: party, decision: text, choice: yes | no | abstain)`",
-        )
         return None
     decision = et.field("decision")
     choice = et.field("choice")

@@ -415,6 +415,21 @@ def resolve_pattern(p: ast.PatternAst, scope: Scope) -> m.Pattern | None:
     return m.Pattern(names[0], tuple(constraints), p.span, names[1:])
 
 
+def declared_event(name: ast.Name, scope: Scope, otherwise: str) -> m.EventType | None:
+    """The event type ``name`` declares, or an error with a did-you-mean hint (else the
+    hint ``otherwise``)."""
+    event = scope.symbols.events.get(name.text)
+    if event is None:
+        hint = did_you_mean(name.text, list(scope.symbols.events))
+        scope.err(
+            "unknown-event",
+            f"unknown event `{name.text}`",
+            name.span,
+            suggestion=f"did you mean `{hint}`?" if hint else otherwise,
+        )
+    return event
+
+
 def _pattern_events(p: ast.PatternAst, scope: Scope) -> list[m.EventType] | None:
     """The event types a pattern lists, each declared and listed once; None if not."""
     found: list[m.EventType] = []
@@ -431,17 +446,8 @@ def _pattern_events(p: ast.PatternAst, scope: Scope) -> list[m.EventType] | None
             ok = False
             continue
         seen.add(name.text)
-        event = scope.symbols.events.get(name.text)
+        event = declared_event(name, scope, f"declare it with `event {name.text}(...)`")
         if event is None:
-            hint = did_you_mean(name.text, list(scope.symbols.events))
-            scope.err(
-                "unknown-event",
-                f"unknown event `{name.text}`",
-                name.span,
-                suggestion=f"did you mean `{hint}`?"
-                if hint
-                else f"declare it with `event {name.text}(...)`",
-            )
             ok = False
             continue
         found.append(event)
